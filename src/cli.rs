@@ -1,0 +1,199 @@
+//! The command line: `detloss [--config F] [OPTIONS] [COMMAND]`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::data::{self, DatasetSpec, Format, LoadContext, VocCorners};
+use crate::error::{Error, Problem, Result};
+use crate::run::{self, RunOptions};
+
+/// detloss benchmarks object-detection losses on real datasets.
+///
+/// Give a config to run it: `detloss --config configs/quickstart.toml` writes
+/// `reports/<run>/report.md` and `results.json`. Exit codes: 0 success,
+/// 1 run failure, 2 bad input (config, dataset, checksum).
+#[derive(Debug, Parser)]
+#[command(name = "detloss", version, about, long_about)]
+pub struct Cli {
+    /// Config file (TOML) to run; see README.md, "Config reference".
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder that receives `<run name>/` with the report.
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "reports"
+    )]
+    pub out: PathBuf,
+    /// Where datasets are looked up by name first (then $DETLOSS_DATA,
+    /// ./datasets, ../shared/datasets).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_root: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(short = 'j', long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Treat validation warnings as errors.
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do; without one, `run` the config.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the config given with --config (the default command).
+    Run,
+    /// Load and validate one dataset and print its summary.
+    Validate(ValidateArgs),
+    /// List the known datasets and where each one resolves.
+    Datasets,
+}
+
+/// `detloss validate`: one dataset, by name or by files.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A known dataset name (see `detloss datasets`).
+    pub name: Option<String>,
+    /// coco, voc or yolo.
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<Format>,
+    /// Ground truth: COCO json, VOC XML folder or YOLO label folder.
+    #[arg(long, value_name = "PATH")]
+    pub gt: Option<PathBuf>,
+    /// COCO results json with detections.
+    #[arg(long, value_name = "FILE")]
+    pub dets: Option<PathBuf>,
+    /// Image folder (YOLO).
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// YOLO class-names file.
+    #[arg(long, value_name = "FILE")]
+    pub names: Option<PathBuf>,
+    /// VOC corner convention: one_based (default) or as_is.
+    #[arg(long, value_parser = parse_corners, default_value = "one_based")]
+    pub voc_corners: VocCorners,
+}
+
+fn parse_format(s: &str) -> std::result::Result<Format, String> {
+    match s {
+        "coco" => Ok(Format::Coco),
+        "voc" => Ok(Format::Voc),
+        "yolo" => Ok(Format::Yolo),
+        _ => Err("expected coco, voc or yolo".into()),
+    }
+}
+
+fn parse_corners(s: &str) -> std::result::Result<VocCorners, String> {
+    match s {
+        "one_based" => Ok(VocCorners::OneBased),
+        "as_is" => Ok(VocCorners::AsIs),
+        _ => Err("expected one_based or as_is".into()),
+    }
+}
+
+/// Runs the parsed command line; the `Ok` value is the exit code.
+pub fn execute(cli: Cli) -> Result<i32> {
+    let threads = cli
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        return Err(Error::input(Problem::general(
+            "--threads 0",
+            "give a positive thread count, or leave it out to use every core",
+        )));
+    }
+    // A second initialisation (only possible in tests) keeps the first pool.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+    let opts = RunOptions {
+        out: cli.out.clone(),
+        data_root: cli.data_root.clone(),
+        strict: cli.strict,
+        quiet: cli.quiet,
+        threads,
+    };
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            let Some(config) = cli.config else {
+                return Err(Error::input(Problem::general(
+                    "no config given",
+                    "run `detloss --config configs/quickstart.toml`, or see `detloss --help`",
+                )));
+            };
+            let (dir, _) = run::run_config(&config, &opts)?;
+            if !opts.quiet {
+                eprintln!("wrote {}", dir.join("report.md").display());
+            }
+            Ok(0)
+        }
+        Command::Validate(a) => validate(a, &opts),
+        Command::Datasets => {
+            list_datasets(&opts);
+            Ok(0)
+        }
+    }
+}
+
+fn validate(a: ValidateArgs, opts: &RunOptions) -> Result<i32> {
+    let spec = DatasetSpec {
+        name: a.name,
+        label: None,
+        format: a.format,
+        gt: a.gt,
+        dets: a.dets,
+        images: a.images,
+        names: a.names,
+        voc_corners: a.voc_corners,
+    };
+    let ctx = LoadContext {
+        data_root: opts.data_root.clone(),
+        base_dir: PathBuf::new(),
+        strict: opts.strict,
+    };
+    let pb = crate::progress::spinner(format!("loading {}", spec.label()), opts.quiet);
+    let ds = data::load(&spec, &ctx);
+    pb.finish_and_clear();
+    let ds = ds?;
+    if !opts.quiet {
+        run::report_loaded(&ds);
+        let qs = crate::config::SummarySection::default().quantiles;
+        let s = crate::experiments::summary::summarise(&ds, &qs);
+        println!("{}", crate::report::sections::summary(&[s], &qs));
+    }
+    Ok(0)
+}
+
+fn list_datasets(opts: &RunOptions) {
+    let m = data::root::manifest();
+    let roots = data::root::data_roots(opts.data_root.as_deref());
+    for (name, d) in &m.datasets {
+        let found = roots.iter().map(|(r, _)| r.join(name)).find(|p| p.is_dir());
+        println!("{name}: {}", d.title);
+        println!(
+            "  formats: {} (default {})",
+            d.formats.keys().cloned().collect::<Vec<_>>().join(", "),
+            d.default_format.name()
+        );
+        match found {
+            Some(p) => println!("  found at {}", p.display()),
+            None => println!(
+                "  not found; searched {}; {}",
+                roots
+                    .iter()
+                    .map(|(r, why)| format!("{} ({why})", r.join(name).display()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                d.get
+            ),
+        }
+    }
+}

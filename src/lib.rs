@@ -1,0 +1,25 @@
+//! detloss benchmarks object-detection losses on real datasets.
+//!
+//! Data flows one way, and each stage has one home:
+//!
+//! | stage | module |
+//! |---|---|
+//! | load (COCO json via hotcoco, VOC XML, YOLO txt) and resolve datasets by name | [`data`] |
+//! | validate (errors stop the run, warnings are counted) | [`data::validate`] |
+//! | experiments (dataset summary, format agreement) | [`experiments`] |
+//! | report (markdown + `results.json`, written atomically) | [`report`], [`run`] |
+//! | config and command line | [`config`], [`cli`] |
+//!
+//! Boxes are xyxy `f64` in continuous pixel coordinates; see [`data::boxes`]
+//! for every convention and conversion.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod experiments;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod stats;

@@ -1,0 +1,249 @@
+//! The runner: one config in, one report folder out.
+//!
+//! load config → load + validate every dataset → experiments → report.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{self, LoadedConfig};
+use crate::data::{self, Dataset, LoadContext, SourceFile};
+use crate::error::Result;
+use crate::experiments::formats::{self, FormatAgreement};
+use crate::experiments::summary::{self, DatasetSummary};
+use crate::report::{self, sections};
+
+/// Version of the `results.json` layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Command-line settings that shape a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Reports root; the run writes `<out>/<run name>/`.
+    pub out: PathBuf,
+    /// `--data-root`.
+    pub data_root: Option<PathBuf>,
+    /// `--strict`.
+    pub strict: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// Worker threads in use.
+    pub threads: usize,
+}
+
+/// Provenance of one dataset in `results.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetHeader {
+    /// Label.
+    pub label: String,
+    /// Known name or label.
+    pub name: String,
+    /// Format read.
+    pub format: String,
+    /// Files with sha256.
+    pub sources: Vec<SourceFile>,
+}
+
+/// The header block of `results.json`: what produced the numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    /// detloss version.
+    pub detloss_version: String,
+    /// hotcoco version (the loader and evaluator).
+    pub hotcoco_version: String,
+    /// Run name.
+    pub run: String,
+    /// Config path as given.
+    pub config: String,
+    /// sha256 of the config text.
+    pub config_sha256: String,
+    /// Worker threads.
+    pub threads: usize,
+    /// Datasets and their files.
+    pub datasets: Vec<DatasetHeader>,
+}
+
+/// Everything a run computed: the content of `results.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    /// See [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Provenance.
+    pub header: Header,
+    /// One summary per dataset, in config order.
+    pub datasets: Vec<DatasetSummary>,
+    /// Format-agreement checks.
+    pub format_checks: Vec<FormatAgreement>,
+}
+
+/// Loads every dataset of a config, in order.
+pub fn load_datasets(cfg: &LoadedConfig, opts: &RunOptions) -> Result<Vec<Dataset>> {
+    let ctx = LoadContext {
+        data_root: opts.data_root.clone(),
+        base_dir: cfg.base_dir(),
+        strict: opts.strict,
+    };
+    let mut out = Vec::new();
+    for spec in &cfg.config.datasets {
+        let pb = crate::progress::spinner(format!("loading {}", spec.label()), opts.quiet);
+        let ds = data::load(spec, &ctx);
+        pb.finish_and_clear();
+        let ds = ds?;
+        if !opts.quiet {
+            report_loaded(&ds);
+        }
+        out.push(ds);
+    }
+    Ok(out)
+}
+
+/// One stderr line per loaded dataset, plus its warnings by kind.
+pub fn report_loaded(ds: &Dataset) {
+    eprintln!(
+        "loaded {}: {} images, {} boxes, {} categories{}{}",
+        ds.label,
+        ds.images.len(),
+        ds.gt.len(),
+        ds.categories.len(),
+        ds.dets
+            .as_ref()
+            .map_or(String::new(), |d| format!(", {} detections", d.len())),
+        if ds.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(", {} warnings", ds.warnings.len())
+        }
+    );
+    for (kind, n) in data::validate::summarise(&ds.warnings) {
+        let first = ds
+            .warnings
+            .iter()
+            .find(|w| w.problem.starts_with(&kind))
+            .map(|w| w.to_string())
+            .unwrap_or_default();
+        eprintln!("  warning: {kind} ×{n}; first: {first}");
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Computes every experiment of a config on loaded datasets.
+pub fn compute(cfg: &LoadedConfig, datasets: &[Dataset], threads: usize) -> Results {
+    let qs = &cfg.config.summary.quantiles;
+    let by_label = |l: &str| datasets.iter().find(|d| d.label == l);
+    let mut checks = Vec::new();
+    for cf in &cfg.config.compare_formats {
+        // Labels were checked against the config when it was loaded.
+        let Some(reference) = by_label(&cf.datasets[0]) else {
+            continue;
+        };
+        for other in cf.datasets[1..].iter().filter_map(|l| by_label(l)) {
+            checks.push(formats::compare(reference, other, cf.tolerance_px));
+        }
+    }
+    Results {
+        schema_version: SCHEMA_VERSION,
+        header: Header {
+            detloss_version: env!("CARGO_PKG_VERSION").into(),
+            hotcoco_version: env!("DETLOSS_HOTCOCO_VERSION").into(),
+            run: cfg.run_name.clone(),
+            config: cfg.path.display().to_string(),
+            config_sha256: sha256_hex(cfg.text.as_bytes()),
+            threads,
+            datasets: datasets
+                .iter()
+                .map(|d| DatasetHeader {
+                    label: d.label.clone(),
+                    name: d.name.clone(),
+                    format: d.format.name().into(),
+                    sources: d.sources.clone(),
+                })
+                .collect(),
+        },
+        datasets: datasets.iter().map(|d| summary::summarise(d, qs)).collect(),
+        format_checks: checks,
+    }
+}
+
+/// Renders `report.md`.
+pub fn render_markdown(cfg: &LoadedConfig, r: &Results, wall_seconds: f64) -> String {
+    let h = &r.header;
+    let mut md = format!("# detloss report: {}\n\n", h.run);
+    if let Some(d) = &cfg.config.run.description {
+        md.push_str(&format!("{d}\n\n"));
+    }
+    let mut t = report::markdown::Table::new(&["", ""]);
+    t.row(vec!["detloss".into(), h.detloss_version.clone()]);
+    t.row(vec!["hotcoco".into(), h.hotcoco_version.clone()]);
+    t.row(vec![
+        "config".into(),
+        format!("`{}` (sha256 `{}`)", h.config, &h.config_sha256[..16]),
+    ]);
+    t.row(vec!["threads".into(), h.threads.to_string()]);
+    t.row(vec!["wall time".into(), format!("{wall_seconds:.2} s")]);
+    t.row(vec![
+        "results".into(),
+        "[results.json](results.json) (schema version 1)".into(),
+    ]);
+    md.push_str(&t.render());
+    md.push_str(
+        "\n## Contents\n\n- [Datasets](#datasets)\n- [Dataset summary](#dataset-summary)\n",
+    );
+    if !r.format_checks.is_empty() {
+        md.push_str("- [Format agreement](#format-agreement)\n");
+    }
+    md.push_str("- [Validation warnings](#validation-warnings)\n\n## Datasets\n\n");
+    let mut t = report::markdown::Table::new(&["dataset", "format", "file", "sha256"]);
+    for d in &h.datasets {
+        for s in &d.sources {
+            t.row(vec![
+                d.label.clone(),
+                d.format.clone(),
+                format!("`{}`", s.path),
+                format!("`{}`", s.sha256),
+            ]);
+        }
+    }
+    md.push_str(&t.render());
+    md.push('\n');
+    md.push_str(&sections::summary(
+        &r.datasets,
+        &cfg.config.summary.quantiles,
+    ));
+    md.push('\n');
+    let f = sections::formats(&r.format_checks);
+    if !f.is_empty() {
+        md.push_str(&f);
+        md.push('\n');
+    }
+    md.push_str(&sections::warnings(&r.datasets));
+    md
+}
+
+/// Runs a config end to end and returns the report folder.
+pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<(PathBuf, Results)> {
+    let start = Instant::now();
+    let cfg = config::load(config_path)?;
+    let datasets = load_datasets(&cfg, opts)?;
+    let results = compute(&cfg, &datasets, opts.threads);
+    let md = render_markdown(&cfg, &results, start.elapsed().as_secs_f64());
+    let json = serde_json::to_vec_pretty(&results)
+        .map_err(|e| crate::error::Error::runtime(format!("cannot serialise results: {e}")))?;
+    let files = vec![
+        (PathBuf::from("report.md"), md.into_bytes()),
+        (
+            PathBuf::from("results.json"),
+            [json, b"\n".to_vec()].concat(),
+        ),
+        (PathBuf::from("config.toml"), cfg.text.clone().into_bytes()),
+    ];
+    let dir = report::write_atomically(&opts.out, &cfg.run_name, &files)?;
+    Ok((dir, results))
+}
