@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{self, LoadedConfig};
 use crate::data::{self, Dataset, LoadContext, SourceFile};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::experiments::formats::{self, FormatAgreement};
 use crate::experiments::summary::{self, DatasetSummary};
 use crate::report::{self, sections};
@@ -86,17 +86,37 @@ pub fn load_datasets(cfg: &LoadedConfig, opts: &RunOptions) -> Result<Vec<Datase
         strict: opts.strict,
     };
     let mut out = Vec::new();
-    for spec in &cfg.config.datasets {
+    for (i, spec) in cfg.config.datasets.iter().enumerate() {
         let pb = crate::progress::spinner(format!("loading {}", spec.label()), opts.quiet);
         let ds = data::load(spec, &ctx);
         pb.finish_and_clear();
-        let ds = ds?;
+        let ds = ds.map_err(|e| in_config(e, &cfg.path, i))?;
         if !opts.quiet {
             report_loaded(&ds);
         }
         out.push(ds);
     }
     Ok(out)
+}
+
+/// Problems that are about the dataset entry itself (not one of its files)
+/// are placed at the `[[datasets]]` entry of the config that caused them.
+fn in_config(e: Error, config: &Path, index: usize) -> Error {
+    match e {
+        Error::Input(problems) => Error::Input(
+            problems
+                .into_iter()
+                .map(|mut p| {
+                    if p.file.is_none() {
+                        p.file = Some(config.to_path_buf());
+                        p.record = Some(format!("datasets[{index}]"));
+                    }
+                    p
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// One stderr line per loaded dataset, plus its warnings by kind.
@@ -235,7 +255,7 @@ pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<(PathBuf, Res
     let results = compute(&cfg, &datasets, opts.threads);
     let md = render_markdown(&cfg, &results, start.elapsed().as_secs_f64());
     let json = serde_json::to_vec_pretty(&results)
-        .map_err(|e| crate::error::Error::runtime(format!("cannot serialise results: {e}")))?;
+        .map_err(|e| Error::runtime(format!("cannot serialise results: {e}")))?;
     let files = vec![
         (PathBuf::from("report.md"), md.into_bytes()),
         (

@@ -277,6 +277,17 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_known_dataset_and_checksum() {
+        let readme = include_str!("../../datasets/README.md");
+        for (name, d) in &manifest().datasets {
+            assert!(readme.contains(&format!("## {name}")), "{name}");
+            for sha in d.sha256.values() {
+                assert!(readme.contains(sha.as_str()), "{name}: {sha}");
+            }
+        }
+    }
+
+    #[test]
     fn sha256_of_known_text() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("abc.txt");

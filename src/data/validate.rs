@@ -6,6 +6,7 @@
 //!
 //! | rule | ground truth | detections |
 //! |---|---|---|
+//! | no images at all | error | — |
 //! | duplicate image / category / annotation id | error | — (ids are assigned 1..N, as pycocotools does) |
 //! | annotation id 0 (pycocotools reads a match with id 0 as "unmatched") | error | — |
 //! | missing `bbox` (or `score` for detections) | error | error |
@@ -115,6 +116,16 @@ fn res_record(i: usize, a: &Annotation) -> String {
 
 /// Checks a ground-truth dataset in place of hotcoco's silent acceptance.
 pub fn check_ground_truth(file: &Path, ds: &Dataset, f: &mut Findings) {
+    if ds.images.is_empty() {
+        f.error(
+            "no images",
+            Problem::in_file(
+                file,
+                "the ground truth lists no images",
+                "a COCO instances file needs `images`, `annotations` and `categories`; check that this is the right file",
+            ),
+        );
+    }
     let mut images = HashMap::new();
     for (i, im) in ds.images.iter().enumerate() {
         if images.insert(im.id, (im.width, im.height)).is_some() {

@@ -52,6 +52,15 @@ impl Table {
 /// A number for a table: integers without decimals, others with up to four
 /// significant decimals, `–` for NaN.
 pub fn num(x: f64) -> String {
+    let s = format_num(x);
+    // A tiny negative number rounds to "-0.0000"; show it as zero.
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => s,
+    }
+}
+
+fn format_num(x: f64) -> String {
     if x.is_nan() {
         "–".into()
     } else if x == x.trunc() && x.abs() < 1e15 {
@@ -88,5 +97,7 @@ mod tests {
         t.row(vec!["x|y".into(), num(0.5)]);
         assert_eq!(t.render(), "| a | b |\n|:---|---:|\n| x\\|y | 0.5000 |\n");
         assert_eq!(quantile_label(0.05), "p5");
+        assert_eq!(num(-1e-9), "0.0000");
+        assert_eq!(num(-1.0), "-1");
     }
 }
