@@ -6,6 +6,7 @@
 //! |---|---|
 //! | load (COCO json via hotcoco, VOC XML, YOLO txt) and resolve datasets by name | [`data`] |
 //! | validate (errors stop the run, warnings are counted) | [`data::validate`] |
+//! | losses (the IoU family and element-wise losses, value + exact gradient) | [`losses`] |
 //! | experiments (dataset summary, format agreement) | [`experiments`] |
 //! | report (markdown + `results.json`, written atomically) | [`report`], [`run`] |
 //! | config and command line | [`config`], [`cli`] |
@@ -19,6 +20,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiments;
+pub mod losses;
 pub mod progress;
 pub mod report;
 pub mod run;

@@ -1,0 +1,455 @@
+//! The IoU family of box-regression losses, each with a value and its exact
+//! gradient with respect to the predicted box (through [`Dual4`]).
+//!
+//! Notation (xyxy boxes, prediction `B`, target `G`): `I` intersection, `U`
+//! union, `C` the smallest enclosing box with width `c_w`, height `c_h`, area
+//! `A_C` and squared diagonal `c² = c_w² + c_h²`; `ρ²` the squared distance of
+//! the centres; `v = (4/π²)(atan(w_g/h_g) − atan(w/h))²`.
+//!
+//! | loss | formula | source |
+//! |---|---|---|
+//! | `iou` | 1 − IoU | UnitBox (Yu et al. 2016), linear form |
+//! | `iou_log` | −ln IoU | UnitBox |
+//! | `iou_square` | 1 − IoU² | mmdet `IoULoss(mode="square")` |
+//! | `giou` | 1 − IoU + (A_C − U)/A_C | Rezatofighi et al., arXiv 1902.09630 |
+//! | `diou` | 1 − IoU + ρ²/c² | Zheng et al., arXiv 1911.08287 |
+//! | `ciou` | 1 − IoU + ρ²/c² + α·v, α = v/(1 − IoU + v) held constant | Zheng et al., arXiv 1911.08287 |
+//! | `eiou` | 1 − IoU + ρ²/c² + (w − w_g)²/c_w² + (h − h_g)²/c_h² | Zhang et al., arXiv 2101.08158 |
+//! | `focal_eiou(gamma)` | IoU^γ · L_EIoU (γ = 0.5) | Zhang et al., arXiv 2101.08158 |
+//! | `siou` | 1 − IoU + (Δ + Ω)/2 (below) | Gevorgyan, arXiv 2205.12740 |
+//! | `alpha_iou(alpha, base)` | 1 − IoU^α, plus the base's penalty terms raised to α | He et al., arXiv 2110.13675 |
+//!
+//! SIoU: angle cost Λ = sin 2θ with θ the angle of the centre offset to the x
+//! axis (Λ = 2|Δx Δy|/(Δx² + Δy²), the paper's `1 − 2 sin²(arcsin(x) − π/4)`);
+//! distance cost Δ = Σ_{x,y} (1 − e^{−(2 − Λ) ρ_t}) with ρ_x = (Δx/c_w)²,
+//! ρ_y = (Δy/c_h)²; shape cost Ω = Σ_{w,h} (1 − e^{−ω_t})⁴ with
+//! ω_w = |w − w_g| / max(w, w_g). This is the paper's sign (the distance cost
+//! grows as the centres move apart), which mmdet's default `neg_gamma=False`
+//! does not follow.
+//!
+//! # Variants
+//!
+//! | variant | IoU | GIoU | DIoU / CIoU | CIoU α |
+//! |---|---|---|---|---|
+//! | `torchvision` (default) | I/(U + 1e-7), I = 0 unless both overlaps > 0 | (A_C − U)/(A_C + 1e-7) | ρ²/(c² + 1e-7) | v/(1 − IoU + v + 1e-7), no gate, no clamp |
+//! | `mmdet` | I/max(U, 1e-6); IoU losses clamp IoU ≥ 1e-6 | A_C and U floored at 1e-6 | U + 1e-6, c² + 1e-6, `h + 1e-6` in v | 0 unless IoU > 0.5; similarity clamped to [−1, 1] |
+//! | `ultralytics` | `h + 1e-7` in every area, U + 1e-7 | A_C + 1e-7 | c² + 1e-7 | v/(v − IoU + 1 + 1e-7) |
+//! | `paper` | I/U | (A_C − U)/A_C | ρ²/c² | v/(1 − IoU + v); ∂v/∂w, ∂v/∂h without the 1/(w² + h²) factor (the authors' darknet step) |
+//!
+//! EIoU, Focal-EIoU, SIoU and α-IoU take the `torchvision` eps placement
+//! (additive 1e-7 in every denominator) or `paper` (none).
+//!
+//! # Degenerate input
+//!
+//! * Inverted corners (x2 < x1) are read as the box they span: corners are
+//!   sorted first, and the gradient goes to the coordinate that supplied each
+//!   edge. (torchvision lets a negative area flow through instead.)
+//! * A 0/0 — identical zero-area boxes, `α` for identical boxes — is 0, with
+//!   zero gradient; `atan(w/h)` is taken as `atan2`-style ±π/2 at `h = 0`.
+//!   mmdet's fp32 CIoU gives NaN for identical boxes of area ≳ 10 (α = 0/0);
+//!   detloss gives 0.
+//! * The log form clamps IoU below at the variant's eps (the smallest positive normal number
+//!   for `paper`), so its value is finite and its gradient 0 without overlap.
+
+use std::f64::consts::PI;
+
+use num_traits::Float;
+
+use super::dual::Dual4;
+
+/// Which library's conventions a loss follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// torchvision 0.29 (additive eps 1e-7).
+    Torchvision,
+    /// mmdetection 3.3 (eps floors, CIoU α gate and clamp).
+    Mmdet,
+    /// ultralytics 8.4 `bbox_iou(xywh=False)`.
+    Ultralytics,
+    /// The published formula, no eps.
+    Paper,
+}
+
+impl Variant {
+    /// Every variant, default first.
+    pub const ALL: [Variant; 4] = [
+        Variant::Torchvision,
+        Variant::Mmdet,
+        Variant::Ultralytics,
+        Variant::Paper,
+    ];
+
+    /// The name used in specs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Torchvision => "torchvision",
+            Variant::Mmdet => "mmdet",
+            Variant::Ultralytics => "ultralytics",
+            Variant::Paper => "paper",
+        }
+    }
+
+    /// Parses a variant name.
+    pub fn parse(s: &str) -> Option<Variant> {
+        Variant::ALL.into_iter().find(|v| v.name() == s)
+    }
+
+    fn eps(self) -> f64 {
+        match self {
+            Variant::Torchvision | Variant::Ultralytics => 1e-7,
+            Variant::Mmdet => 1e-6,
+            Variant::Paper => 0.0,
+        }
+    }
+}
+
+/// The members of the family.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IouLoss {
+    /// 1 − IoU.
+    Linear,
+    /// −ln IoU.
+    Log,
+    /// 1 − IoU².
+    Square,
+    /// GIoU.
+    Giou,
+    /// DIoU.
+    Diou,
+    /// CIoU.
+    Ciou,
+    /// EIoU.
+    Eiou,
+    /// Focal-EIoU with exponent γ.
+    FocalEiou {
+        /// γ.
+        gamma: f64,
+    },
+    /// SIoU.
+    Siou,
+    /// α-IoU over a base loss.
+    Alpha {
+        /// α.
+        alpha: f64,
+        /// The base: Linear, Giou, Diou or Ciou.
+        base: AlphaBase,
+    },
+}
+
+/// The base of an α-IoU loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlphaBase {
+    /// 1 − IoU^α.
+    Iou,
+    /// 1 − IoU^α + ((A_C − U)/A_C)^α.
+    Giou,
+    /// 1 − IoU^α + (ρ²/c²)^α.
+    Diou,
+    /// 1 − IoU^α + (ρ²/c²)^α + (α_v·v)^α.
+    Ciou,
+}
+
+struct Geometry<T> {
+    iou: Dual4<T>,
+    union: Dual4<T>,
+    /// Enclosing width and height.
+    cw: Dual4<T>,
+    ch: Dual4<T>,
+    /// Centre offsets target − prediction.
+    dx: Dual4<T>,
+    dy: Dual4<T>,
+    w: Dual4<T>,
+    h: Dual4<T>,
+    wg: T,
+    hg: T,
+}
+
+fn sorted<T: Float>(b: [Dual4<T>; 4]) -> [Dual4<T>; 4] {
+    [
+        b[0].min(b[2]),
+        b[1].min(b[3]),
+        b[0].max(b[2]),
+        b[1].max(b[3]),
+    ]
+}
+
+fn geometry<T: Float>(
+    pred: [T; 4],
+    target: [T; 4],
+    var: Variant,
+    floor_union: bool,
+) -> Geometry<T> {
+    let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+    let eps = c(var.eps());
+    let [x1, y1, x2, y2] = sorted(Dual4::vars(pred));
+    let [gx1, gy1, gx2, gy2] = sorted(target.map(Dual4::cst));
+    let w = x2 - x1;
+    let h = y2 - y1;
+    let (wg, hg) = (gx2.v - gx1.v, gy2.v - gy1.v);
+    let iw = x2.min(gx2) - x1.max(gx1);
+    let ih = y2.min(gy2) - y1.max(gy1);
+    let inter = match var {
+        Variant::Torchvision => {
+            if iw.v > T::zero() && ih.v > T::zero() {
+                iw * ih
+            } else {
+                Dual4::cst(T::zero())
+            }
+        }
+        _ => iw.clamp_min(T::zero()) * ih.clamp_min(T::zero()),
+    };
+    let (area, area_g) = match var {
+        Variant::Ultralytics => (w * (h + eps), Dual4::cst(wg * (hg + eps))),
+        _ => (w * h, Dual4::cst(wg * hg)),
+    };
+    let union = area + area_g - inter;
+    let iou = match var {
+        Variant::Torchvision | Variant::Ultralytics => inter / (union + eps),
+        Variant::Mmdet if floor_union => inter / union.clamp_min(eps),
+        Variant::Mmdet => inter / (union + eps),
+        Variant::Paper => inter.div_or_zero(union),
+    };
+    let cw = x2.max(gx2) - x1.min(gx1);
+    let ch = y2.max(gy2) - y1.min(gy1);
+    let two = c(2.0);
+    let dx = Dual4::cst((gx1.v + gx2.v) / two) - (x1 + x2) * c(0.5);
+    let dy = Dual4::cst((gy1.v + gy2.v) / two) - (y1 + y2) * c(0.5);
+    let union = match var {
+        Variant::Ultralytics => union + eps,
+        _ => union,
+    };
+    Geometry {
+        iou,
+        union,
+        cw,
+        ch,
+        dx,
+        dy,
+        w,
+        h,
+        wg,
+        hg,
+    }
+}
+
+/// `a / (b + eps)`, or a guarded `a / b` when eps is 0.
+fn ratio<T: Float>(a: Dual4<T>, b: Dual4<T>, eps: T) -> Dual4<T> {
+    if eps == T::zero() {
+        a.div_or_zero(b)
+    } else {
+        a / (b + eps)
+    }
+}
+
+/// ρ²/c² with the variant's eps.
+fn distance_term<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
+    let rho2 = g.dx.sq() + g.dy.sq();
+    let c2 = g.cw.sq() + g.ch.sq();
+    ratio(rho2, c2, eps)
+}
+
+/// The aspect term v, with the `paper` variant's modified derivative.
+fn aspect_term<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
+    let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+    let h_eps = match var {
+        Variant::Mmdet | Variant::Ultralytics => eps,
+        _ => T::zero(),
+    };
+    let theta_g = Dual4::atan_ratio(Dual4::cst(g.wg), Dual4::cst(g.hg + h_eps));
+    let h = g.h + h_eps;
+    let theta = if var == Variant::Paper {
+        // The authors' step: ∂θ/∂w = h, ∂θ/∂h = −w (1/(w² + h²) removed).
+        let exact = Dual4::atan_ratio(g.w, h);
+        Dual4 {
+            v: exact.v,
+            d: std::array::from_fn(|k| g.w.d[k] * h.v - h.d[k] * g.w.v),
+        }
+    } else {
+        Dual4::atan_ratio(g.w, h)
+    };
+    (theta_g - theta).sq() * c(4.0 / (PI * PI))
+}
+
+impl IouLoss {
+    /// Loss value and gradient for one pair, `pred` and `target` in xyxy.
+    pub fn eval<T: Float>(&self, var: Variant, pred: [T; 4], target: [T; 4]) -> Dual4<T> {
+        let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+        let one = T::one();
+        let eps = c(var.eps());
+        let floor = matches!(
+            self,
+            IouLoss::Linear | IouLoss::Log | IouLoss::Square | IouLoss::Giou
+        );
+        let g = geometry(pred, target, var, floor);
+        let iou_clamped = || {
+            let lo = if var == Variant::Paper {
+                T::min_positive_value()
+            } else {
+                eps
+            };
+            if var == Variant::Mmdet || matches!(self, IouLoss::Log) {
+                g.iou.clamp_min(lo)
+            } else {
+                g.iou
+            }
+        };
+        match *self {
+            IouLoss::Linear => -iou_clamped() + one,
+            IouLoss::Square => -iou_clamped().sq() + one,
+            IouLoss::Log => -iou_clamped().ln(),
+            IouLoss::Giou => -g.iou + one + giou_penalty(&g, var, eps),
+            IouLoss::Diou => -g.iou + one + distance_term(&g, eps),
+            IouLoss::Ciou => ciou(&g, var, eps),
+            IouLoss::Eiou => eiou(&g, eps),
+            IouLoss::FocalEiou { gamma } => {
+                let w = g.iou.clamp_min(T::zero()).powf(c(gamma));
+                w * eiou(&g, eps)
+            }
+            IouLoss::Siou => siou(&g, eps),
+            IouLoss::Alpha { alpha, base } => {
+                let a = c(alpha);
+                let mut l = -g.iou.clamp_min(T::zero()).powf(a) + one;
+                match base {
+                    AlphaBase::Iou => {}
+                    AlphaBase::Giou => {
+                        l = l + giou_penalty(&g, var, eps).clamp_min(T::zero()).powf(a)
+                    }
+                    AlphaBase::Diou => l = l + distance_term(&g, eps).powf(a),
+                    AlphaBase::Ciou => {
+                        let v = aspect_term(&g, var, eps);
+                        let alpha_v = ratio(v, -g.iou + one + v, eps).detach();
+                        l = l + distance_term(&g, eps).powf(a) + (alpha_v * v).powf(a);
+                    }
+                }
+                l
+            }
+        }
+    }
+}
+
+/// The CIoU aspect term `v = (4/π²)(atan(w_g/h_g) − atan(w/h))²` of a pair,
+/// with its exact gradient (no eps): what CIoU adds to DIoU, per unit of α.
+pub fn aspect_v<T: Float>(pred: [T; 4], target: [T; 4]) -> Dual4<T> {
+    let g = geometry(pred, target, Variant::Paper, false);
+    aspect_term(&g, Variant::Torchvision, T::zero())
+}
+
+fn giou_penalty<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
+    let ac = g.cw * g.ch;
+    match var {
+        Variant::Mmdet => {
+            let ac = ac.clamp_min(eps);
+            (ac - g.union.clamp_min(eps)) / ac
+        }
+        Variant::Ultralytics => {
+            let ac = ac + eps;
+            (ac - g.union) / ac
+        }
+        _ => ratio(ac - g.union, ac, eps),
+    }
+}
+
+fn ciou<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
+    let one = T::one();
+    let v = aspect_term(g, var, eps);
+    let dist = distance_term(g, eps);
+    let iou = g.iou;
+    let alpha = match var {
+        Variant::Torchvision => v / (-iou + one + v + eps),
+        Variant::Ultralytics => v / (v - iou + (one + eps)),
+        Variant::Mmdet => {
+            if iou.v > T::from(0.5).unwrap_or_else(T::nan) {
+                v.div_or_zero(-iou + one + v)
+            } else {
+                Dual4::cst(T::zero())
+            }
+        }
+        Variant::Paper => v.div_or_zero(-iou + one + v),
+    }
+    .detach();
+    let similarity = iou - (dist + alpha * v);
+    match var {
+        Variant::Mmdet => -similarity.clamp_min(-one).clamp_max(one) + one,
+        _ => -similarity + one,
+    }
+}
+
+fn eiou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
+    let one = T::one();
+    let dw = (g.w - g.wg).sq();
+    let dh = (g.h - g.hg).sq();
+    -g.iou + one + distance_term(g, eps) + ratio(dw, g.cw.sq(), eps) + ratio(dh, g.ch.sq(), eps)
+}
+
+fn siou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
+    let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+    let one = T::one();
+    let sigma2 = g.dx.sq() + g.dy.sq();
+    let lambda = ratio((g.dx * g.dy).abs() * c(2.0), sigma2, eps);
+    let gamma = -lambda + c(2.0);
+    let rho_x = ratio(g.dx.sq(), g.cw.sq(), eps);
+    let rho_y = ratio(g.dy.sq(), g.ch.sq(), eps);
+    let delta = -(-(gamma * rho_x)).exp() + one + (-(-(gamma * rho_y)).exp() + one);
+    let omega = |a: Dual4<T>, b: T| {
+        let m = a.max(Dual4::cst(b));
+        let w = ratio((a - b).abs(), m, eps);
+        (-(-w).exp() + one).powf(c(4.0))
+    };
+    let shape = omega(g.w, g.wg) + omega(g.h, g.hg);
+    -g.iou + one + (delta + shape) * c(0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(l: IouLoss, v: Variant, p: [f64; 4], g: [f64; 4]) -> f64 {
+        l.eval(v, p, g).v
+    }
+
+    /// The hand-computed table of shared/reference/losses.md §9.
+    #[test]
+    fn reference_table() {
+        use Variant::*;
+        let rows: [([f64; 4], [f64; 4], [f64; 5]); 5] = [
+            (
+                [0., 0., 2., 2.],
+                [1., 1., 3., 3.],
+                [1.079365, 0.968254, 0.968254, 0.968254, 0.968254],
+            ),
+            (
+                [0., 0., 4., 2.],
+                [1., 0., 3., 4.],
+                [0.916667, 0.697917, 0.731668, 0.697917, 0.731668],
+            ),
+            (
+                [0., 0., 10., 8.],
+                [0., 0., 10., 10.],
+                [0.2, 0.205, 0.205120, 0.205120, 0.205120],
+            ),
+            (
+                [0., 0., 1., 1.],
+                [2., 2., 3., 3.],
+                [1.777778, 1.444444, 1.444444, 1.444444, 1.444444],
+            ),
+            (
+                [0., 0., 4., 4.],
+                [1., 1., 3., 3.],
+                [0.75, 0.75, 0.75, 0.75, 0.75],
+            ),
+        ];
+        for (p, g, want) in rows {
+            let got = [
+                value(IouLoss::Giou, Torchvision, p, g),
+                value(IouLoss::Diou, Torchvision, p, g),
+                value(IouLoss::Ciou, Torchvision, p, g),
+                value(IouLoss::Ciou, Mmdet, p, g),
+                value(IouLoss::Ciou, Ultralytics, p, g),
+            ];
+            for (a, b) in got.iter().zip(want) {
+                // The table has six decimals.
+                assert!((a - b).abs() < 1e-6, "{p:?} {g:?}: {got:?} vs {want:?}");
+            }
+        }
+    }
+}
