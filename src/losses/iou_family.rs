@@ -164,15 +164,24 @@ struct Geometry<T> {
     hg: T,
 }
 
+#[inline(always)]
 fn sorted<T: Float>(b: [Dual4<T>; 4]) -> [Dual4<T>; 4] {
-    [
-        b[0].min(b[2]),
-        b[1].min(b[3]),
-        b[0].max(b[2]),
-        b[1].max(b[3]),
-    ]
+    // Swap only a strictly inverted pair: a zero-width box keeps its own
+    // corners (and gradients), as the libraries do.
+    let (x1, x2) = if b[0].v > b[2].v {
+        (b[2], b[0])
+    } else {
+        (b[0], b[2])
+    };
+    let (y1, y2) = if b[1].v > b[3].v {
+        (b[3], b[1])
+    } else {
+        (b[1], b[3])
+    };
+    [x1, y1, x2, y2]
 }
 
+#[inline(always)]
 fn geometry<T: Float>(
     pred: [T; 4],
     target: [T; 4],
@@ -233,6 +242,7 @@ fn geometry<T: Float>(
 }
 
 /// `a / (b + eps)`, or a guarded `a / b` when eps is 0.
+#[inline(always)]
 fn ratio<T: Float>(a: Dual4<T>, b: Dual4<T>, eps: T) -> Dual4<T> {
     if eps == T::zero() {
         a.div_or_zero(b)
@@ -242,6 +252,7 @@ fn ratio<T: Float>(a: Dual4<T>, b: Dual4<T>, eps: T) -> Dual4<T> {
 }
 
 /// ρ²/c² with the variant's eps.
+#[inline(always)]
 fn distance_term<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
     let rho2 = g.dx.sq() + g.dy.sq();
     let c2 = g.cw.sq() + g.ch.sq();
@@ -249,6 +260,7 @@ fn distance_term<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
 }
 
 /// The aspect term v, with the `paper` variant's modified derivative.
+#[inline(always)]
 fn aspect_term<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
     let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
     let h_eps = match var {
@@ -272,6 +284,7 @@ fn aspect_term<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
 
 impl IouLoss {
     /// Loss value and gradient for one pair, `pred` and `target` in xyxy.
+    #[inline(always)]
     pub fn eval<T: Float>(&self, var: Variant, pred: [T; 4], target: [T; 4]) -> Dual4<T> {
         let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
         let one = T::one();
@@ -334,6 +347,7 @@ pub fn aspect_v<T: Float>(pred: [T; 4], target: [T; 4]) -> Dual4<T> {
     aspect_term(&g, Variant::Torchvision, T::zero())
 }
 
+#[inline(always)]
 fn giou_penalty<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
     let ac = g.cw * g.ch;
     match var {
@@ -349,6 +363,7 @@ fn giou_penalty<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
     }
 }
 
+#[inline(always)]
 fn ciou<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
     let one = T::one();
     let v = aspect_term(g, var, eps);
@@ -374,6 +389,7 @@ fn ciou<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
     }
 }
 
+#[inline(always)]
 fn eiou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
     let one = T::one();
     let dw = (g.w - g.wg).sq();
@@ -381,6 +397,7 @@ fn eiou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
     -g.iou + one + distance_term(g, eps) + ratio(dw, g.cw.sq(), eps) + ratio(dh, g.ch.sq(), eps)
 }
 
+#[inline(always)]
 fn siou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
     let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
     let one = T::one();

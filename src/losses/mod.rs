@@ -171,7 +171,8 @@ impl<T: Copy> BoxesRef<'_, T> {
         self.x1.is_empty()
     }
 
-    fn get(&self, i: usize) -> [T; 4] {
+    /// Box `i` as `[x1, y1, x2, y2]`.
+    pub fn get(&self, i: usize) -> [T; 4] {
         [self.x1[i], self.y1[i], self.x2[i], self.y2[i]]
     }
 }
@@ -350,6 +351,9 @@ impl BoxLossSpec {
     /// Values and gradients for aligned pairs: `loss[i]` and `grad[k][i]`
     /// (k = x1, y1, x2, y2) for `pred[i]` against `target[i]`.
     ///
+    /// The loss and variant are resolved once, outside the loop, so each loop
+    /// is compiled for one formula.
+    ///
     /// # Panics
     /// When the slices' lengths differ (a caller bug, not an input error).
     pub fn batch<T: Float + Send + Sync>(
@@ -359,30 +363,117 @@ impl BoxLossSpec {
         loss: &mut [T],
         grad: [&mut [T]; 4],
     ) {
-        let n = pred.len();
-        assert!(
-            target.len() == n && loss.len() == n && grad.iter().all(|g| g.len() == n),
-            "batch lengths differ"
-        );
-        let [g0, g1, g2, g3] = grad;
-        loss.par_chunks_mut(CHUNK)
-            .zip(g0.par_chunks_mut(CHUNK))
-            .zip(g1.par_chunks_mut(CHUNK))
-            .zip(g2.par_chunks_mut(CHUNK))
-            .zip(g3.par_chunks_mut(CHUNK))
-            .enumerate()
-            .for_each(|(c, ((((l, a), b), cc), d))| {
-                let start = c * CHUNK;
-                for j in 0..l.len() {
-                    let (v, g) = self.pair(pred.get(start + j), target.get(start + j));
-                    l[j] = v;
-                    a[j] = g[0];
-                    b[j] = g[1];
-                    cc[j] = g[2];
-                    d[j] = g[3];
+        macro_rules! iou_variants {
+            ($l:expr) => {
+                match self.variant {
+                    Variant::Torchvision => run_batch(
+                        |p, t| split($l.eval(Variant::Torchvision, p, t)),
+                        pred,
+                        target,
+                        loss,
+                        grad,
+                    ),
+                    Variant::Mmdet => run_batch(
+                        |p, t| split($l.eval(Variant::Mmdet, p, t)),
+                        pred,
+                        target,
+                        loss,
+                        grad,
+                    ),
+                    Variant::Ultralytics => run_batch(
+                        |p, t| split($l.eval(Variant::Ultralytics, p, t)),
+                        pred,
+                        target,
+                        loss,
+                        grad,
+                    ),
+                    Variant::Paper => run_batch(
+                        |p, t| split($l.eval(Variant::Paper, p, t)),
+                        pred,
+                        target,
+                        loss,
+                        grad,
+                    ),
                 }
-            });
+            };
+        }
+        match self.kind {
+            BoxLossKind::Iou(IouLoss::Linear) => iou_variants!(IouLoss::Linear),
+            BoxLossKind::Iou(IouLoss::Log) => iou_variants!(IouLoss::Log),
+            BoxLossKind::Iou(IouLoss::Square) => iou_variants!(IouLoss::Square),
+            BoxLossKind::Iou(IouLoss::Giou) => iou_variants!(IouLoss::Giou),
+            BoxLossKind::Iou(IouLoss::Diou) => iou_variants!(IouLoss::Diou),
+            BoxLossKind::Iou(IouLoss::Ciou) => iou_variants!(IouLoss::Ciou),
+            BoxLossKind::Iou(IouLoss::Eiou) => iou_variants!(IouLoss::Eiou),
+            BoxLossKind::Iou(IouLoss::Siou) => iou_variants!(IouLoss::Siou),
+            BoxLossKind::Iou(l @ IouLoss::FocalEiou { .. }) => iou_variants!(l),
+            BoxLossKind::Iou(l @ IouLoss::Alpha { .. }) => iou_variants!(l),
+            BoxLossKind::Element(ElementLoss::L1) => {
+                run_batch(|p, t| ElementLoss::L1.eval(p, t), pred, target, loss, grad)
+            }
+            BoxLossKind::Element(ElementLoss::Mse) => {
+                run_batch(|p, t| ElementLoss::Mse.eval(p, t), pred, target, loss, grad)
+            }
+            BoxLossKind::Element(e) => run_batch(|p, t| e.eval(p, t), pred, target, loss, grad),
+        }
     }
+}
+
+#[inline(always)]
+fn split<T>(d: dual::Dual4<T>) -> (T, [T; 4]) {
+    (d.v, d.d)
+}
+
+/// The batch loop for one formula `f`, over fixed chunks of [`CHUNK`] pairs.
+fn run_batch<T, F>(
+    f: F,
+    pred: BoxesRef<'_, T>,
+    target: BoxesRef<'_, T>,
+    loss: &mut [T],
+    grad: [&mut [T]; 4],
+) where
+    T: Float + Send + Sync,
+    F: Fn([T; 4], [T; 4]) -> (T, [T; 4]) + Sync,
+{
+    let n = pred.len();
+    assert!(
+        target.len() == n && loss.len() == n && grad.iter().all(|g| g.len() == n),
+        "batch lengths differ"
+    );
+    let [g0, g1, g2, g3] = grad;
+    loss.par_chunks_mut(CHUNK)
+        .zip(g0.par_chunks_mut(CHUNK))
+        .zip(g1.par_chunks_mut(CHUNK))
+        .zip(g2.par_chunks_mut(CHUNK))
+        .zip(g3.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(c, ((((l, a), b), cc), d))| {
+            let start = c * CHUNK;
+            let end = start + l.len();
+            let (px1, py1, px2, py2) = (
+                &pred.x1[start..end],
+                &pred.y1[start..end],
+                &pred.x2[start..end],
+                &pred.y2[start..end],
+            );
+            let (tx1, ty1, tx2, ty2) = (
+                &target.x1[start..end],
+                &target.y1[start..end],
+                &target.x2[start..end],
+                &target.y2[start..end],
+            );
+            for j in 0..l.len() {
+                let (v, g) = f(
+                    [px1[j], py1[j], px2[j], py2[j]],
+                    [tx1[j], ty1[j], tx2[j], ty2[j]],
+                );
+                l[j] = v;
+                a[j] = g[0];
+                b[j] = g[1];
+                cc[j] = g[2];
+                d[j] = g[3];
+            }
+        });
 }
 
 /// Maps a gradient in xyxy to the centre parameterisation (cx, cy, w, h),
