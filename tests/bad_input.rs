@@ -534,3 +534,41 @@ fn gt_empty_object() {
         &["the ground truth lists no images"],
     );
 }
+
+/// A pairs file for `detloss loss`.
+fn pairs(file: &str, problem: &[&str]) {
+    let out = tempfile::tempdir().expect("temp dir");
+    let out_file = out.path().join("out.json");
+    let args = [
+        "loss",
+        "--name",
+        "giou",
+        "--input",
+        &bad(file),
+        "--output",
+        out_file.to_str().expect("UTF-8 temp path"),
+    ];
+    assert_input_error(&args, &[file], problem);
+    assert!(!out_file.exists(), "an output was written for a bad input");
+}
+
+#[test]
+fn pairs_length_mismatch() {
+    pairs(
+        "pairs_length_mismatch.json",
+        &["2 predictions but 1 targets"],
+    );
+}
+
+#[test]
+fn pairs_three_numbers() {
+    pairs(
+        "pairs_three_numbers.json",
+        &["pred[0]", "a box needs 4 numbers, found 3"],
+    );
+}
+
+#[test]
+fn pairs_missing_target() {
+    pairs("pairs_missing_target.json", &["missing field `target`"]);
+}

@@ -54,6 +54,9 @@ fn all_specs() -> Vec<String> {
     v.push("alpha_iou(alpha=3, base=ciou)".into());
     v.push("smooth_l1(beta=0.5)".into());
     v.push("huber(delta=2.0)".into());
+    v.push("l1(encoding=deltas)".into());
+    v.push("smooth_l1(beta=0.5, encoding=deltas)".into());
+    v.push("mse(encoding=normalized)".into());
     v
 }
 
@@ -93,7 +96,17 @@ fn gradients_match_finite_differences() {
                     .unwrap()
                     .pair(p, g)
                     .0;
-            if (iou - 0.5).abs() < 1e-3
+            let deltas = spec_text.contains("deltas")
+                && (0..2).any(|k| {
+                    let (c, cg) = ((p[k] + p[k + 2]) / 2.0, (g[k] + g[k + 2]) / 2.0);
+                    let (w, wg) = (p[k + 2] - p[k], g[k + 2] - g[k]);
+                    let (a, b) = (((c - cg) / (0.1 * wg)).abs(), ((w / wg).ln() / 0.2).abs());
+                    [a, b]
+                        .iter()
+                        .any(|x| (x - 0.5).abs() < 1e-3 || x.abs() < 1e-3)
+                });
+            if deltas
+                || (iou - 0.5).abs() < 1e-3
                 || (0..4).any(|k| {
                     [
                         (p[k] - g[k]).abs() - 0.5,
@@ -120,6 +133,30 @@ fn gradients_match_finite_differences() {
         }
     }
     assert!(checked > 5000, "only {checked} pairs checked");
+}
+
+#[test]
+fn normalized_encoding_divides_by_the_image() {
+    let spec = BoxLossSpec::parse("l1(encoding=normalized)", None).unwrap();
+    let (p, g): ([f64; 4], [f64; 4]) = ([10.0, 20.0, 110.0, 220.0], [0.0, 0.0, 100.0, 200.0]);
+    let (v, grad) = spec.pair_sized(p, g, [640.0, 480.0]);
+    // Σ |Δ| / size = 10/640 + 20/480 + 10/640 + 20/480
+    assert!((v - (20.0 / 640.0 + 40.0 / 480.0)).abs() < 1e-15);
+    assert_eq!(grad, [1.0 / 640.0, 1.0 / 480.0, 1.0 / 640.0, 1.0 / 480.0]);
+}
+
+#[test]
+fn delta_encoding_by_hand() {
+    // pred centre +10 px right of a 100-px-wide target, same size:
+    // dx = 10 / (100 · 0.1) = 1, the rest 0; smooth-L1 (β = 1) of 1 is 0.5.
+    let spec = BoxLossSpec::parse("smooth_l1(encoding=deltas)", None).unwrap();
+    let (v, g) = spec.pair([10.0f64, 0.0, 110.0, 50.0], [0.0, 0.0, 100.0, 50.0]);
+    assert!((v - 0.5).abs() < 1e-15, "{v}");
+    // ∂/∂x1 = ∂/∂x2 = ½ · 1/(100 · 0.1) from the centre (the width term is at 0).
+    assert!(
+        (g[0] - 0.05).abs() < 1e-15 && (g[2] - 0.05).abs() < 1e-15,
+        "{g:?}"
+    );
 }
 
 #[test]
@@ -270,8 +307,9 @@ proptest! {
 
     #[test]
     fn iou_family_is_translation_and_scale_invariant(p in arb_box(), g in arb_box(), k in 0.01..100.0f64, t in -1e3..1e3f64) {
-        for s in ["iou", "iou_log", "iou_square", "giou", "diou", "ciou", "eiou", "siou", "focal_eiou", "alpha_iou"] {
-            let spec = BoxLossSpec::parse(&format!("{s}(variant=paper)"), None).unwrap();
+        for s in ["iou", "iou_log", "iou_square", "giou", "diou", "ciou", "eiou", "siou", "focal_eiou", "alpha_iou", "l1(encoding=deltas)", "smooth_l1(encoding=deltas)"] {
+            let text = if s.contains('(') { s.to_string() } else { format!("{s}(variant=paper)") };
+            let spec = BoxLossSpec::parse(&text, None).unwrap();
             let base = spec.pair(p, g).0;
             let scaled = spec.pair(p.map(|x| x * k), g.map(|x| x * k)).0;
             let moved = spec.pair(p.map(|x| x + t), g.map(|x| x + t)).0;

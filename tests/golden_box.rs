@@ -118,3 +118,46 @@ fn ultralytics() {
 fn elementwise() {
     check_family("box_elementwise.json");
 }
+
+#[test]
+fn the_loss_command_reproduces_torchvision() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let input = format!("{}/tests/golden/box_pairs.json", env!("CARGO_MANIFEST_DIR"));
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_detloss"))
+        .args([
+            "loss",
+            "--name",
+            "ciou",
+            "--input",
+            &input,
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let got: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let golden = load("box_torchvision.json");
+    let case = golden["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ciou")
+        .unwrap();
+    let n = load("box_pairs.json")["n_random"].as_u64().unwrap() as usize;
+    for i in 0..n {
+        let (a, b) = (
+            got["loss"][i].as_f64().unwrap(),
+            case["loss"][i].as_f64().unwrap(),
+        );
+        assert!(close(a, b, 1e-12), "row {i}: {a} vs {b}");
+        for k in 0..4 {
+            let (a, b) = (
+                got["grad"][i][k].as_f64().unwrap(),
+                case["grad"][i][k].as_f64().unwrap(),
+            );
+            assert!(close(a, b, 1e-9), "row {i} grad {k}: {a} vs {b}");
+        }
+    }
+}

@@ -17,7 +17,7 @@ pub mod iou_family;
 use num_traits::Float;
 use rayon::prelude::*;
 
-pub use elementwise::ElementLoss;
+pub use elementwise::{ElementLoss, Encoding};
 pub use iou_family::{AlphaBase, IouLoss, Variant};
 
 /// A registered loss: its spec name, parameters with defaults, and summary.
@@ -97,31 +97,36 @@ pub const REGISTRY: &[LossInfo] = &[
     },
     LossInfo {
         name: "l1",
-        params: &[],
+        params: &[("encoding", "raw")],
         has_variants: false,
         about: "Σ|p − t| over the 4 coordinates",
     },
     LossInfo {
         name: "mse",
-        params: &[],
+        params: &[("encoding", "raw")],
         has_variants: false,
         about: "Σ(p − t)² over the 4 coordinates",
     },
     LossInfo {
         name: "smooth_l1",
-        params: &[("beta", "1.0")],
+        params: &[("beta", "1.0"), ("encoding", "raw")],
         has_variants: false,
         about: "Σ smooth-L1_β(p − t) (Fast R-CNN)",
     },
     LossInfo {
         name: "huber",
-        params: &[("delta", "1.0")],
+        params: &[("delta", "1.0"), ("encoding", "raw")],
         has_variants: false,
         about: "Σ Huber_δ(p − t)",
     },
     LossInfo {
         name: "balanced_l1",
-        params: &[("alpha", "0.5"), ("gamma", "1.5"), ("beta", "1.0")],
+        params: &[
+            ("alpha", "0.5"),
+            ("gamma", "1.5"),
+            ("beta", "1.0"),
+            ("encoding", "raw"),
+        ],
         has_variants: false,
         about: "Σ balanced-L1 (Libra R-CNN)",
     },
@@ -132,8 +137,8 @@ pub const REGISTRY: &[LossInfo] = &[
 pub enum BoxLossKind {
     /// A member of the IoU family.
     Iou(IouLoss),
-    /// An element-wise loss on raw xyxy coordinates.
-    Element(ElementLoss),
+    /// An element-wise loss on a box encoding.
+    Element(ElementLoss, Encoding),
 }
 
 /// A parsed, validated box-loss spec.
@@ -208,7 +213,17 @@ impl BoxLossSpec {
     /// Parses a spec such as `ciou(variant=mmdet)`; `variant` (e.g. from
     /// `--variant`) applies when the spec names none.
     pub fn parse(spec: &str, variant: Option<Variant>) -> Result<Self, String> {
-        let (name, params) = parse_call(spec)?;
+        Self::parse_with(spec, variant, None)
+    }
+
+    /// [`parse`](Self::parse) with an encoding override as well (the CLI's
+    /// `--variant` and `--encoding`); a spec's own parameters win.
+    pub fn parse_with(
+        spec: &str,
+        variant: Option<Variant>,
+        encoding: Option<Encoding>,
+    ) -> Result<Self, String> {
+        let (name, mut params) = parse_call(spec)?;
         let Some(info) = REGISTRY.iter().find(|i| i.name == name) else {
             let names: Vec<&str> = REGISTRY.iter().map(|i| i.name).collect();
             return Err(format!(
@@ -216,6 +231,23 @@ impl BoxLossSpec {
                 names.join(", ")
             ));
         };
+        let takes_encoding = info.params.iter().any(|(k, _)| *k == "encoding");
+        if let Some(e) = encoding {
+            if !takes_encoding {
+                return Err(format!(
+                    "`{name}` takes no encoding: encodings apply to the element-wise losses \
+                     (l1, mse, smooth_l1, huber, balanced_l1)"
+                ));
+            }
+            if !params.iter().any(|(k, _)| k == "encoding") {
+                params.push(("encoding".into(), e.name().into()));
+            }
+        }
+        if variant.is_some() && !info.has_variants {
+            return Err(format!(
+                "`{name}` has no variants: they apply to the IoU family"
+            ));
+        }
         let mut var = variant.unwrap_or(Variant::Torchvision);
         let mut values: Vec<(&str, String)> = info
             .params
@@ -255,6 +287,19 @@ impl BoxLossSpec {
                 .ok()
                 .filter(|x| x.is_finite())
                 .ok_or_else(|| format!("`{spec}`: `{k}` must be a finite number, got `{v}`"))
+        };
+        let element = |e: ElementLoss| -> Result<BoxLossKind, String> {
+            let text = &values
+                .iter()
+                .find(|(n, _)| *n == "encoding")
+                .expect("registered")
+                .1;
+            let enc = Encoding::parse(text).ok_or_else(|| {
+                format!(
+                    "`{spec}`: unknown encoding `{text}`; valid encodings: raw, normalized, deltas"
+                )
+            })?;
+            Ok(BoxLossKind::Element(e, enc))
         };
         let positive = |k: &str| -> Result<f64, String> {
             let x = num(k)?;
@@ -298,27 +343,28 @@ impl BoxLossSpec {
                     base,
                 })
             }
-            "l1" => BoxLossKind::Element(ElementLoss::L1),
-            "mse" => BoxLossKind::Element(ElementLoss::Mse),
+            "l1" => element(ElementLoss::L1)?,
+            "mse" => element(ElementLoss::Mse)?,
             "smooth_l1" => {
                 let beta = num("beta")?;
                 if beta < 0.0 {
                     return Err(format!("`{spec}`: `beta` must be ≥ 0"));
                 }
-                if beta == 0.0 {
-                    BoxLossKind::Element(ElementLoss::L1)
+                // β = 0 is exactly L1 (PyTorch's definition).
+                element(if beta == 0.0 {
+                    ElementLoss::L1
                 } else {
-                    BoxLossKind::Element(ElementLoss::SmoothL1 { beta })
-                }
+                    ElementLoss::SmoothL1 { beta }
+                })?
             }
-            "huber" => BoxLossKind::Element(ElementLoss::Huber {
+            "huber" => element(ElementLoss::Huber {
                 delta: positive("delta")?,
-            }),
-            "balanced_l1" => BoxLossKind::Element(ElementLoss::BalancedL1 {
+            })?,
+            "balanced_l1" => element(ElementLoss::BalancedL1 {
                 alpha: positive("alpha")?,
                 gamma: positive("gamma")?,
                 beta: positive("beta")?,
-            }),
+            })?,
             other => unreachable!("registry entry `{other}` has no constructor"),
         };
         let mut parts: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -337,22 +383,37 @@ impl BoxLossSpec {
         })
     }
 
-    /// Value and gradient ∂loss/∂(x1, y1, x2, y2) of the prediction, one pair.
+    /// Value and gradient ∂loss/∂(x1, y1, x2, y2) of the prediction, one
+    /// pair. The `normalized` encoding needs the image size: use
+    /// [`pair_sized`](Self::pair_sized) (here the image is taken as 1 × 1).
     pub fn pair<T: Float>(&self, pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
+        self.pair_sized(pred, target, [T::one(), T::one()])
+    }
+
+    /// [`pair`](Self::pair) on an image of `(W, H)` pixels.
+    #[inline(always)]
+    pub fn pair_sized<T: Float>(&self, pred: [T; 4], target: [T; 4], image: [T; 2]) -> (T, [T; 4]) {
         match self.kind {
             BoxLossKind::Iou(l) => {
                 let d = l.eval(self.variant, pred, target);
                 (d.v, d.d)
             }
-            BoxLossKind::Element(e) => e.eval(pred, target),
+            BoxLossKind::Element(e, enc) => e.eval_encoded(enc, pred, target, image),
         }
+    }
+
+    /// The spec's name as registered (`giou`, `smooth_l1`, …).
+    pub fn name(&self) -> &str {
+        self.canonical.split('(').next().unwrap_or(&self.canonical)
     }
 
     /// Values and gradients for aligned pairs: `loss[i]` and `grad[k][i]`
     /// (k = x1, y1, x2, y2) for `pred[i]` against `target[i]`.
     ///
     /// The loss and variant are resolved once, outside the loop, so each loop
-    /// is compiled for one formula.
+    /// is compiled for one formula. With the `normalized` encoding the
+    /// coordinates are taken as already normalised (divide them by the image
+    /// size first, and the gradient by the same factor after).
     ///
     /// # Panics
     /// When the slices' lengths differ (a caller bug, not an input error).
@@ -408,13 +469,24 @@ impl BoxLossSpec {
             BoxLossKind::Iou(IouLoss::Siou) => iou_variants!(IouLoss::Siou),
             BoxLossKind::Iou(l @ IouLoss::FocalEiou { .. }) => iou_variants!(l),
             BoxLossKind::Iou(l @ IouLoss::Alpha { .. }) => iou_variants!(l),
-            BoxLossKind::Element(ElementLoss::L1) => {
+            BoxLossKind::Element(ElementLoss::L1, Encoding::Raw) => {
                 run_batch(|p, t| ElementLoss::L1.eval(p, t), pred, target, loss, grad)
             }
-            BoxLossKind::Element(ElementLoss::Mse) => {
-                run_batch(|p, t| ElementLoss::Mse.eval(p, t), pred, target, loss, grad)
+            BoxLossKind::Element(e, Encoding::Raw) => {
+                run_batch(|p, t| e.eval(p, t), pred, target, loss, grad)
             }
-            BoxLossKind::Element(e) => run_batch(|p, t| e.eval(p, t), pred, target, loss, grad),
+            BoxLossKind::Element(e, Encoding::Deltas) => run_batch(
+                |p, t| e.eval_encoded(Encoding::Deltas, p, t, [T::one(), T::one()]),
+                pred,
+                target,
+                loss,
+                grad,
+            ),
+            BoxLossKind::Element(e, Encoding::Normalized) => {
+                // Per-pair image sizes are not known here: the caller
+                // normalises the coordinates (see `pair_sized`).
+                run_batch(|p, t| e.eval(p, t), pred, target, loss, grad)
+            }
         }
     }
 }
@@ -495,7 +567,7 @@ mod tests {
     #[test]
     fn specs_parse_with_defaults_and_reject_unknowns() {
         let s = BoxLossSpec::parse("smooth_l1", None).unwrap();
-        assert_eq!(s.canonical, "smooth_l1(beta=1.0)");
+        assert_eq!(s.canonical, "smooth_l1(beta=1.0, encoding=raw)");
         let s = BoxLossSpec::parse("ciou(variant=mmdet)", None).unwrap();
         assert_eq!(s.variant, Variant::Mmdet);
         let e = BoxLossSpec::parse("gioux", None).unwrap_err();

@@ -1,5 +1,7 @@
 //! The command line: `detloss [--config F] [OPTIONS] [COMMAND]`.
 
+pub mod loss;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -55,6 +57,30 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the known datasets and where each one resolves.
     Datasets,
+    /// List every loss with its parameters, defaults, variants and encodings.
+    Losses,
+    /// Compute one loss and its gradient on pairs from a JSON file.
+    Loss(LossArgs),
+}
+
+/// `detloss loss`.
+#[derive(Debug, Args)]
+pub struct LossArgs {
+    /// Loss spec, e.g. `giou`, `ciou(variant=mmdet)`, `smooth_l1(beta=0.5)`.
+    #[arg(long)]
+    pub name: String,
+    /// IoU-family conventions: torchvision (default), mmdet, ultralytics, paper.
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Element-wise losses: raw (default), normalized, deltas.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// `{"pred": [[x1, y1, x2, y2], …], "target": [[…], …]}` (+ `"image_size"` for normalized).
+    #[arg(long, value_name = "FILE")]
+    pub input: std::path::PathBuf,
+    /// Where to write `{"loss": […], "grad": [[…], …]}`.
+    #[arg(long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
 }
 
 /// `detloss validate`: one dataset, by name or by files.
@@ -138,6 +164,20 @@ pub fn execute(cli: Cli) -> Result<i32> {
         Command::Validate(a) => validate(a, &opts),
         Command::Datasets => {
             list_datasets(&opts);
+            Ok(0)
+        }
+        Command::Losses => {
+            print!("{}", loss::listing());
+            Ok(0)
+        }
+        Command::Loss(a) => {
+            loss::run(
+                &a.name,
+                a.variant.as_deref(),
+                a.encoding.as_deref(),
+                &a.input,
+                &a.output,
+            )?;
             Ok(0)
         }
     }

@@ -1,0 +1,255 @@
+//! `detloss losses` and `detloss loss`: the loss zoo from the command line,
+//! for scripting and conformance checks.
+//!
+//! `detloss loss --name SPEC --input pairs.json --output out.json` reads
+//! `{"pred": [[x1, y1, x2, y2], …], "target": [[…], …]}` (and, for the
+//! `normalized` encoding, `"image_size": [W, H]` or one `[W, H]` per pair) and
+//! writes `{"loss": [per pair], "grad": [[∂loss/∂x1, ∂y1, ∂x2, ∂y2], …]}` in
+//! f64, no reduction.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Problem, Result};
+use crate::losses::{BoxLossSpec, BoxesRef, Encoding, REGISTRY, Variant};
+
+/// The text `detloss losses` prints.
+pub fn listing() -> String {
+    let mut out = String::from("Box losses (spec: name or name(param=value, …)):\n\n");
+    for info in REGISTRY {
+        let mut params: Vec<String> = info
+            .params
+            .iter()
+            .map(|(k, d)| format!("{k}={d}"))
+            .collect();
+        if info.has_variants {
+            params.push("variant=torchvision".into());
+        }
+        let sig = if params.is_empty() {
+            info.name.to_string()
+        } else {
+            format!("{}({})", info.name, params.join(", "))
+        };
+        out.push_str(&format!("  {sig:<62} {}\n", info.about));
+    }
+    out.push_str(&format!(
+        "\nVariants (IoU family): {}\n",
+        Variant::ALL
+            .iter()
+            .map(|v| v.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    out.push_str("  torchvision  additive eps 1e-7 (torchvision 0.29); the default\n");
+    out.push_str("  mmdet        eps floors 1e-6, CIoU α gated at IoU > 0.5 and clamped, h + eps (mmdet 3.3)\n");
+    out.push_str(
+        "  ultralytics  h + eps in areas and aspect, U + eps (ultralytics 8.4 bbox_iou, xyxy)\n",
+    );
+    out.push_str(
+        "  paper        the published formulas, no eps; CIoU with the authors' gradient step\n",
+    );
+    out.push_str(&format!(
+        "\nEncodings (element-wise losses): {}\n",
+        Encoding::ALL
+            .iter()
+            .map(|e| e.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    out.push_str("  raw          pixel xyxy (the default)\n");
+    out.push_str("  normalized   xyxy divided by the image size (needs image_size)\n");
+    out.push_str(
+        "  deltas       Faster R-CNN deltas relative to the target, stds (0.1, 0.1, 0.2, 0.2)\n",
+    );
+    out
+}
+
+/// Other keys are ignored, so annotated files (such as tests/golden/box_pairs.json) work.
+#[derive(Deserialize)]
+struct PairsFile {
+    pred: Vec<Vec<f64>>,
+    target: Vec<Vec<f64>>,
+    #[serde(default)]
+    image_size: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct LossOut {
+    spec: String,
+    loss: Vec<f64>,
+    grad: Vec<[f64; 4]>,
+}
+
+fn bad(path: &Path, record: impl Into<String>, problem: impl Into<String>) -> Error {
+    Error::input(Problem::at(
+        path,
+        record,
+        problem,
+        "write {\"pred\": [[x1, y1, x2, y2], …], \"target\": [[…], …]} with one finite 4-number box per pair",
+    ))
+}
+
+fn boxes(path: &Path, key: &str, rows: &[Vec<f64>]) -> Result<Vec<[f64; 4]>> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if r.len() != 4 {
+                return Err(bad(
+                    path,
+                    format!("{key}[{i}]"),
+                    format!("a box needs 4 numbers, found {}", r.len()),
+                ));
+            }
+            if !r.iter().all(|v| v.is_finite()) {
+                return Err(bad(path, format!("{key}[{i}]"), "non-finite coordinate"));
+            }
+            Ok([r[0], r[1], r[2], r[3]])
+        })
+        .collect()
+}
+
+fn sizes(
+    path: &Path,
+    v: &Option<serde_json::Value>,
+    n: usize,
+    needed: bool,
+) -> Result<Vec<[f64; 2]>> {
+    let one = |x: &serde_json::Value| -> Option<[f64; 2]> {
+        let a = x.as_array()?;
+        let (w, h) = (a.first()?.as_f64()?, a.get(1)?.as_f64()?);
+        (a.len() == 2 && w > 0.0 && h > 0.0 && w.is_finite() && h.is_finite()).then_some([w, h])
+    };
+    let fix = "give \"image_size\": [W, H] (positive) for all pairs, or one [W, H] per pair";
+    match v {
+        None if needed => Err(Error::input(Problem::in_file(
+            path,
+            "the normalized encoding needs \"image_size\"",
+            fix,
+        ))),
+        None => Ok(vec![[1.0, 1.0]; n]),
+        Some(x) => {
+            if let Some(s) = one(x) {
+                return Ok(vec![s; n]);
+            }
+            let per: Option<Vec<[f64; 2]>> = x
+                .as_array()
+                .map(|a| a.iter().map(one).collect())
+                .unwrap_or(None);
+            match per {
+                Some(p) if p.len() == n => Ok(p),
+                _ => Err(Error::input(Problem::at(
+                    path,
+                    "image_size",
+                    "not [W, H] nor one [W, H] per pair",
+                    fix,
+                ))),
+            }
+        }
+    }
+}
+
+/// Runs `detloss loss`.
+pub fn run(
+    name: &str,
+    variant: Option<&str>,
+    encoding: Option<&str>,
+    input: &Path,
+    output: &Path,
+) -> Result<()> {
+    let usage = |p: String| {
+        Error::input(Problem::general(
+            p,
+            "see `detloss losses` for every loss, parameter, variant and encoding",
+        ))
+    };
+    let variant = match variant {
+        None => None,
+        Some(v) => Some(Variant::parse(v).ok_or_else(|| usage(format!("unknown variant `{v}`")))?),
+    };
+    let encoding = match encoding {
+        None => None,
+        Some(e) => {
+            Some(Encoding::parse(e).ok_or_else(|| usage(format!("unknown encoding `{e}`")))?)
+        }
+    };
+    let spec = BoxLossSpec::parse_with(name, variant, encoding).map_err(usage)?;
+    let bytes = crate::error::read_input(input, "pairs file")?;
+    let file: PairsFile = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(
+            input,
+            format!("line {}, column {}", e.line(), e.column()),
+            format!("not a pairs file: {e}"),
+        )
+    })?;
+    let pred = boxes(input, "pred", &file.pred)?;
+    let target = boxes(input, "target", &file.target)?;
+    if pred.len() != target.len() {
+        return Err(bad(
+            input,
+            "pred/target",
+            format!("{} predictions but {} targets", pred.len(), target.len()),
+        ));
+    }
+    let normalized = matches!(
+        spec.kind,
+        crate::losses::BoxLossKind::Element(_, Encoding::Normalized)
+    );
+    let image = sizes(input, &file.image_size, pred.len(), normalized)?;
+    let mut out = LossOut {
+        spec: spec.canonical.clone(),
+        loss: Vec::with_capacity(pred.len()),
+        grad: Vec::with_capacity(pred.len()),
+    };
+    if normalized {
+        for i in 0..pred.len() {
+            let (v, g) = spec.pair_sized(pred[i], target[i], image[i]);
+            out.loss.push(v);
+            out.grad.push(g);
+        }
+    } else {
+        let col = |v: &[[f64; 4]], k: usize| -> Vec<f64> { v.iter().map(|b| b[k]).collect() };
+        let (p, t): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (
+            (0..4).map(|k| col(&pred, k)).collect(),
+            (0..4).map(|k| col(&target, k)).collect(),
+        );
+        let n = pred.len();
+        let mut loss = vec![0.0; n];
+        let mut g: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; n]);
+        let [a, b, c, d] = &mut g;
+        spec.batch(
+            BoxesRef {
+                x1: &p[0],
+                y1: &p[1],
+                x2: &p[2],
+                y2: &p[3],
+            },
+            BoxesRef {
+                x1: &t[0],
+                y1: &t[1],
+                x2: &t[2],
+                y2: &t[3],
+            },
+            &mut loss,
+            [a, b, c, d],
+        );
+        out.loss = loss;
+        out.grad = (0..n)
+            .map(|i| [g[0][i], g[1][i], g[2][i], g[3][i]])
+            .collect();
+    }
+    let json =
+        serde_json::to_vec(&out).map_err(|e| Error::runtime(format!("cannot serialise: {e}")))?;
+    write_atomic(output, &json)
+}
+
+/// Writes a file through a temporary sibling and a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::runtime(format!("cannot write {}: {e}", path.display()))
+        })
+}
