@@ -328,3 +328,39 @@ proptest! {
         prop_assert!(close(b, k * k * a, 1e-9));
     }
 }
+
+#[test]
+fn centre_parameterisation_gradient_matches_finite_differences() {
+    use detloss::losses::grad_xyxy_to_cxcywh;
+    let spec = BoxLossSpec::parse("ciou(variant=paper)", None).unwrap();
+    let diou = BoxLossSpec::parse("diou", None).unwrap();
+    let to_xyxy = |c: [f64; 4]| {
+        [
+            c[0] - c[2] / 2.0,
+            c[1] - c[3] / 2.0,
+            c[0] + c[2] / 2.0,
+            c[1] + c[3] / 2.0,
+        ]
+    };
+    let mut rng = Rng(5);
+    for _ in 0..200 {
+        let (g, p) = (rng.boxed(), rng.boxed());
+        if !away_from_kinks(p, g, 0.05) {
+            continue;
+        }
+        let c = [
+            (p[0] + p[2]) / 2.0,
+            (p[1] + p[3]) / 2.0,
+            p[2] - p[0],
+            p[3] - p[1],
+        ];
+        let want = fd(|q| diou.pair(to_xyxy(q), g).0, c, 1e-6);
+        let got = grad_xyxy_to_cxcywh(diou.pair(p, g).1);
+        for k in 0..4 {
+            assert!(close(got[k], want[k], 1e-6), "{got:?} vs {want:?}");
+        }
+        // The mapping is linear, so it commutes with any loss's gradient.
+        let g2 = grad_xyxy_to_cxcywh(spec.pair(p, g).1);
+        assert!(g2.iter().all(|x| x.is_finite()));
+    }
+}

@@ -150,13 +150,13 @@ fn sizes(
 }
 
 /// Runs `detloss loss`.
-pub fn run(
-    name: &str,
-    variant: Option<&str>,
-    encoding: Option<&str>,
-    input: &Path,
-    output: &Path,
-) -> Result<()> {
+pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
+    let (name, input, output) = (
+        args.name.as_str(),
+        args.input.as_path(),
+        args.output.as_path(),
+    );
+    let (variant, encoding) = (args.variant.as_deref(), args.encoding.as_deref());
     let usage = |p: String| {
         Error::input(Problem::general(
             p,
@@ -216,23 +216,32 @@ pub fn run(
         let n = pred.len();
         let mut loss = vec![0.0; n];
         let mut g: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; n]);
-        let [a, b, c, d] = &mut g;
-        spec.batch(
-            BoxesRef {
-                x1: &p[0],
-                y1: &p[1],
-                x2: &p[2],
-                y2: &p[3],
-            },
-            BoxesRef {
-                x1: &t[0],
-                y1: &t[1],
-                x2: &t[2],
-                y2: &t[3],
-            },
-            &mut loss,
-            [a, b, c, d],
-        );
+        let repeats = args.repeat.unwrap_or(1).max(1);
+        let pred_soa = BoxesRef {
+            x1: &p[0],
+            y1: &p[1],
+            x2: &p[2],
+            y2: &p[3],
+        };
+        let target_soa = BoxesRef {
+            x1: &t[0],
+            y1: &t[1],
+            x2: &t[2],
+            y2: &t[3],
+        };
+        let start = std::time::Instant::now();
+        for _ in 0..repeats {
+            let [a, b, c, d] = &mut g;
+            spec.batch(pred_soa, target_soa, &mut loss, [a, b, c, d]);
+        }
+        if args.repeat.is_some() {
+            let secs = start.elapsed().as_secs_f64();
+            eprintln!(
+                "timing: spec={} pairs={n} repeats={repeats} threads={threads} seconds={secs:.6} pairs_per_second={:.0}",
+                spec.canonical,
+                (n as f64) * f64::from(repeats) / secs
+            );
+        }
         out.loss = loss;
         out.grad = (0..n)
             .map(|i| [g[0][i], g[1][i], g[2][i], g[3][i]])

@@ -81,6 +81,10 @@ pub struct LossArgs {
     /// Where to write `{"loss": […], "grad": [[…], …]}`.
     #[arg(long, value_name = "FILE")]
     pub output: std::path::PathBuf,
+    /// Compute the batch this many times and print the compute time (not
+    /// the file I/O) to stderr, for side-by-side speed comparisons.
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<u32>,
 }
 
 /// `detloss validate`: one dataset, by name or by files.
@@ -171,13 +175,7 @@ pub fn execute(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Loss(a) => {
-            loss::run(
-                &a.name,
-                a.variant.as_deref(),
-                a.encoding.as_deref(),
-                &a.input,
-                &a.output,
-            )?;
+            loss::run(&a, opts.threads)?;
             Ok(0)
         }
     }

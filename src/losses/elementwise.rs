@@ -44,6 +44,7 @@ pub enum ElementLoss {
 
 impl ElementLoss {
     /// Value and derivative for one coordinate.
+    #[inline(always)]
     pub fn coord<T: Float>(&self, p: T, t: T) -> (T, T) {
         let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
         let d = p - t;
@@ -93,6 +94,7 @@ impl ElementLoss {
     }
 
     /// Value and gradient for a box, summed over the four coordinates.
+    #[inline(always)]
     pub fn eval<T: Float>(&self, pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
         let mut total = T::zero();
         let mut grad = [T::zero(); 4];

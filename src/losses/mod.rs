@@ -12,6 +12,7 @@
 
 pub mod dual;
 pub mod elementwise;
+pub mod fast;
 pub mod iou_family;
 
 use num_traits::Float;
@@ -394,6 +395,15 @@ impl BoxLossSpec {
     #[inline(always)]
     pub fn pair_sized<T: Float>(&self, pred: [T; 4], target: [T; 4], image: [T; 2]) -> (T, [T; 4]) {
         match self.kind {
+            BoxLossKind::Iou(IouLoss::Giou) if self.variant == Variant::Torchvision => {
+                fast::giou_torchvision(pred, target)
+            }
+            BoxLossKind::Iou(IouLoss::Diou) if self.variant == Variant::Torchvision => {
+                fast::diou_ciou_torchvision::<T, false>(pred, target)
+            }
+            BoxLossKind::Iou(IouLoss::Ciou) if self.variant == Variant::Torchvision => {
+                fast::diou_ciou_torchvision::<T, true>(pred, target)
+            }
             BoxLossKind::Iou(l) => {
                 let d = l.eval(self.variant, pred, target);
                 (d.v, d.d)
@@ -462,6 +472,23 @@ impl BoxLossSpec {
             BoxLossKind::Iou(IouLoss::Linear) => iou_variants!(IouLoss::Linear),
             BoxLossKind::Iou(IouLoss::Log) => iou_variants!(IouLoss::Log),
             BoxLossKind::Iou(IouLoss::Square) => iou_variants!(IouLoss::Square),
+            BoxLossKind::Iou(IouLoss::Giou) if self.variant == Variant::Torchvision => {
+                run_batch(fast::giou_torchvision, pred, target, loss, grad)
+            }
+            BoxLossKind::Iou(IouLoss::Diou) if self.variant == Variant::Torchvision => run_batch(
+                fast::diou_ciou_torchvision::<T, false>,
+                pred,
+                target,
+                loss,
+                grad,
+            ),
+            BoxLossKind::Iou(IouLoss::Ciou) if self.variant == Variant::Torchvision => run_batch(
+                fast::diou_ciou_torchvision::<T, true>,
+                pred,
+                target,
+                loss,
+                grad,
+            ),
             BoxLossKind::Iou(IouLoss::Giou) => iou_variants!(IouLoss::Giou),
             BoxLossKind::Iou(IouLoss::Diou) => iou_variants!(IouLoss::Diou),
             BoxLossKind::Iou(IouLoss::Ciou) => iou_variants!(IouLoss::Ciou),
@@ -469,12 +496,33 @@ impl BoxLossSpec {
             BoxLossKind::Iou(IouLoss::Siou) => iou_variants!(IouLoss::Siou),
             BoxLossKind::Iou(l @ IouLoss::FocalEiou { .. }) => iou_variants!(l),
             BoxLossKind::Iou(l @ IouLoss::Alpha { .. }) => iou_variants!(l),
-            BoxLossKind::Element(ElementLoss::L1, Encoding::Raw) => {
-                run_batch(|p, t| ElementLoss::L1.eval(p, t), pred, target, loss, grad)
-            }
-            BoxLossKind::Element(e, Encoding::Raw) => {
-                run_batch(|p, t| e.eval(p, t), pred, target, loss, grad)
-            }
+            // One arm per element-wise loss, so the per-coordinate `match`
+            // folds away inside each loop.
+            BoxLossKind::Element(e, Encoding::Raw) => match e {
+                ElementLoss::L1 => {
+                    run_batch(|p, t| ElementLoss::L1.eval(p, t), pred, target, loss, grad)
+                }
+                ElementLoss::Mse => {
+                    run_batch(|p, t| ElementLoss::Mse.eval(p, t), pred, target, loss, grad)
+                }
+                ElementLoss::SmoothL1 { beta } => run_batch(
+                    move |p, t| ElementLoss::SmoothL1 { beta }.eval(p, t),
+                    pred,
+                    target,
+                    loss,
+                    grad,
+                ),
+                ElementLoss::Huber { delta } => run_batch(
+                    move |p, t| ElementLoss::Huber { delta }.eval(p, t),
+                    pred,
+                    target,
+                    loss,
+                    grad,
+                ),
+                ElementLoss::BalancedL1 { .. } => {
+                    run_batch(move |p, t| e.eval(p, t), pred, target, loss, grad)
+                }
+            },
             BoxLossKind::Element(e, Encoding::Deltas) => run_batch(
                 |p, t| e.eval_encoded(Encoding::Deltas, p, t, [T::one(), T::one()]),
                 pred,
