@@ -5,7 +5,7 @@
 //! elements/s (pairs/s).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use detloss::losses::{BoxLossSpec, BoxesRef};
+use detloss::losses::{BoxLoss, BoxLossSpec, BoxesRef};
 use num_traits::Float;
 
 const N: usize = 1 << 20;

@@ -5,7 +5,7 @@
 //! of `losses::iou_family`.
 
 use detloss::losses::iou_family::aspect_v;
-use detloss::losses::{BoxLossSpec, REGISTRY, Variant};
+use detloss::losses::{BoxLoss, BoxLossSpec, REGISTRY};
 use proptest::prelude::*;
 
 /// A small deterministic generator (splitmix64), so failures reproduce.
@@ -41,8 +41,8 @@ fn away_from_kinks(p: [f64; 4], g: [f64; 4], gap: f64) -> bool {
 fn all_specs() -> Vec<String> {
     let mut v = Vec::new();
     for info in REGISTRY {
-        if info.has_variants {
-            for var in Variant::ALL {
+        if !info.variants.is_empty() {
+            for var in info.variants {
                 v.push(format!("{}(variant={})", info.name, var.name()));
             }
         } else {

@@ -8,7 +8,7 @@
 //! detloss must give a finite number instead; inverted boxes are skipped,
 //! because detloss sorts corners where the libraries let negative areas flow.
 
-use detloss::losses::BoxLossSpec;
+use detloss::losses::{BoxLoss, BoxLossSpec};
 use serde_json::Value;
 
 fn load(name: &str) -> Value {

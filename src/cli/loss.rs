@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Problem, Result};
-use crate::losses::{BoxLossSpec, BoxesRef, Encoding, REGISTRY, Variant};
+use crate::losses::{BoxLoss, BoxLossSpec, BoxesRef, Encoding, REGISTRY, Variant};
 
 /// The text `detloss losses` prints.
 pub fn listing() -> String {
@@ -23,8 +23,9 @@ pub fn listing() -> String {
             .iter()
             .map(|(k, d)| format!("{k}={d}"))
             .collect();
-        if info.has_variants {
-            params.push("variant=torchvision".into());
+        if !info.variants.is_empty() {
+            let names: Vec<&str> = info.variants.iter().map(|v| v.name()).collect();
+            params.push(format!("variant={}", names.join("|")));
         }
         let sig = if params.is_empty() {
             info.name.to_string()

@@ -6,9 +6,10 @@
 //! parameters against [`REGISTRY`] and lists the valid ones on error.
 //!
 //! Every loss gives its value and its gradient with respect to the predicted
-//! box for one pair ([`BoxLossSpec::pair`]) or a batch in struct-of-arrays form
-//! ([`BoxLossSpec::batch`], parallel over fixed chunks, so results do not
-//! depend on the thread count), in `f32` or `f64`.
+//! box through the [`BoxLoss`] trait: for one pair ([`BoxLoss::pair`]) or a
+//! batch in struct-of-arrays form ([`BoxLoss::batch`], parallel over fixed
+//! chunks, so results do not depend on the thread count), in `f32` or `f64`,
+//! with the gradient in xyxy or in the centre form ([`BoxLoss::pair_cxcywh`]).
 
 pub mod dual;
 pub mod elementwise;
@@ -28,8 +29,9 @@ pub struct LossInfo {
     pub name: &'static str,
     /// `(parameter, default)`; `base` takes a name, the others numbers.
     pub params: &'static [(&'static str, &'static str)],
-    /// Whether `variant=` applies.
-    pub has_variants: bool,
+    /// The variants `variant=` may name (empty: the loss has none); the
+    /// first is the default.
+    pub variants: &'static [Variant],
     /// One line: formula and source.
     pub about: &'static str,
 }
@@ -39,85 +41,85 @@ pub const REGISTRY: &[LossInfo] = &[
     LossInfo {
         name: "iou",
         params: &[],
-        has_variants: true,
+        variants: &Variant::ALL,
         about: "1 − IoU (UnitBox, linear form)",
     },
     LossInfo {
         name: "iou_log",
         params: &[],
-        has_variants: true,
+        variants: &Variant::ALL,
         about: "−ln IoU (UnitBox)",
     },
     LossInfo {
         name: "iou_square",
         params: &[],
-        has_variants: true,
+        variants: &Variant::ALL,
         about: "1 − IoU² (mmdet IoULoss square mode)",
     },
     LossInfo {
         name: "giou",
         params: &[],
-        has_variants: true,
+        variants: &Variant::ALL,
         about: "1 − IoU + (A_C − U)/A_C (Rezatofighi et al. 2019)",
     },
     LossInfo {
         name: "diou",
         params: &[],
-        has_variants: true,
+        variants: &Variant::ALL,
         about: "1 − IoU + ρ²/c² (Zheng et al. 2020)",
     },
     LossInfo {
         name: "ciou",
         params: &[],
-        has_variants: true,
+        variants: &Variant::ALL,
         about: "DIoU + α·v, α constant (Zheng et al. 2020)",
     },
     LossInfo {
         name: "eiou",
         params: &[],
-        has_variants: true,
+        variants: &[Variant::Torchvision, Variant::Paper],
         about: "DIoU + (w − w_g)²/c_w² + (h − h_g)²/c_h² (Zhang et al. 2021)",
     },
     LossInfo {
         name: "focal_eiou",
         params: &[("gamma", "0.5")],
-        has_variants: true,
+        variants: &[Variant::Torchvision, Variant::Paper],
         about: "IoU^γ · EIoU (Zhang et al. 2021)",
     },
     LossInfo {
         name: "siou",
         params: &[],
-        has_variants: true,
+        variants: &[Variant::Torchvision, Variant::Paper],
         about: "1 − IoU + (angle-weighted distance + shape)/2 (Gevorgyan 2022)",
     },
     LossInfo {
         name: "alpha_iou",
         params: &[("alpha", "3"), ("base", "iou")],
-        has_variants: true,
+        variants: &[Variant::Torchvision, Variant::Paper],
         about: "1 − IoU^α + penalty^α; base iou|giou|diou|ciou (He et al. 2021)",
     },
     LossInfo {
         name: "l1",
         params: &[("encoding", "raw")],
-        has_variants: false,
+        variants: &[],
         about: "Σ|p − t| over the 4 coordinates",
     },
     LossInfo {
         name: "mse",
         params: &[("encoding", "raw")],
-        has_variants: false,
+        variants: &[],
         about: "Σ(p − t)² over the 4 coordinates",
     },
     LossInfo {
         name: "smooth_l1",
         params: &[("beta", "1.0"), ("encoding", "raw")],
-        has_variants: false,
+        variants: &[],
         about: "Σ smooth-L1_β(p − t) (Fast R-CNN)",
     },
     LossInfo {
         name: "huber",
         params: &[("delta", "1.0"), ("encoding", "raw")],
-        has_variants: false,
+        variants: &[],
         about: "Σ Huber_δ(p − t)",
     },
     LossInfo {
@@ -128,7 +130,7 @@ pub const REGISTRY: &[LossInfo] = &[
             ("beta", "1.0"),
             ("encoding", "raw"),
         ],
-        has_variants: false,
+        variants: &[],
         about: "Σ balanced-L1 (Libra R-CNN)",
     },
 ];
@@ -244,19 +246,30 @@ impl BoxLossSpec {
                 params.push(("encoding".into(), e.name().into()));
             }
         }
-        if variant.is_some() && !info.has_variants {
+        if variant.is_some() && info.variants.is_empty() {
             return Err(format!(
                 "`{name}` has no variants: they apply to the IoU family"
             ));
         }
         let mut var = variant.unwrap_or(Variant::Torchvision);
+        let supported = |var: Variant| -> Result<(), String> {
+            if info.variants.is_empty() || info.variants.contains(&var) {
+                return Ok(());
+            }
+            let names: Vec<&str> = info.variants.iter().map(|v| v.name()).collect();
+            Err(format!(
+                "`{name}` has the variants {} only: library implementations of it differ in more \
+                 than eps (mmdet's SIoU and EIoU are other losses), so only the paper's form is provided",
+                names.join(", ")
+            ))
+        };
         let mut values: Vec<(&str, String)> = info
             .params
             .iter()
             .map(|(k, d)| (*k, d.to_string()))
             .collect();
         for (k, v) in params {
-            if k == "variant" && info.has_variants {
+            if k == "variant" && !info.variants.is_empty() {
                 var = Variant::parse(&v).ok_or_else(|| {
                     let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
                     format!(
@@ -268,7 +281,7 @@ impl BoxLossSpec {
             }
             let Some(slot) = values.iter_mut().find(|(name, _)| *name == k) else {
                 let mut valid: Vec<&str> = info.params.iter().map(|(k, _)| *k).collect();
-                if info.has_variants {
+                if !info.variants.is_empty() {
                     valid.push("variant");
                 }
                 return Err(format!(
@@ -310,6 +323,7 @@ impl BoxLossSpec {
                 Err(format!("`{spec}`: `{k}` must be > 0, got {x}"))
             }
         };
+        supported(var)?;
         let kind = match info.name {
             "iou" => BoxLossKind::Iou(IouLoss::Linear),
             "iou_log" => BoxLossKind::Iou(IouLoss::Log),
@@ -369,7 +383,7 @@ impl BoxLossSpec {
             other => unreachable!("registry entry `{other}` has no constructor"),
         };
         let mut parts: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        if info.has_variants {
+        if !info.variants.is_empty() {
             parts.push(format!("variant={}", var.name()));
         }
         let canonical = if parts.is_empty() {
@@ -384,16 +398,54 @@ impl BoxLossSpec {
         })
     }
 
+    /// The spec's name as registered (`giou`, `smooth_l1`, …).
+    pub fn name(&self) -> &str {
+        self.canonical.split('(').next().unwrap_or(&self.canonical)
+    }
+}
+
+/// A box-regression loss: value and exact gradient with respect to the
+/// predicted box, for one pair or a batch, in `f32` or `f64`.
+pub trait BoxLoss: Sync {
     /// Value and gradient ∂loss/∂(x1, y1, x2, y2) of the prediction, one
     /// pair. The `normalized` encoding needs the image size: use
     /// [`pair_sized`](Self::pair_sized) (here the image is taken as 1 × 1).
-    pub fn pair<T: Float>(&self, pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
+    fn pair<T: Float>(&self, pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
         self.pair_sized(pred, target, [T::one(), T::one()])
     }
 
     /// [`pair`](Self::pair) on an image of `(W, H)` pixels.
+    fn pair_sized<T: Float>(&self, pred: [T; 4], target: [T; 4], image: [T; 2]) -> (T, [T; 4]);
+
+    /// Values and gradients for aligned pairs: `loss[i]` and `grad[k][i]`
+    /// (k = x1, y1, x2, y2) for `pred[i]` against `target[i]`.
+    ///
+    /// The loss and variant are resolved once, outside the loop, so each loop
+    /// is compiled for one formula. With the `normalized` encoding the
+    /// coordinates are taken as already normalised (divide them by the image
+    /// size first, and the gradient by the same factor after).
+    ///
+    /// # Panics
+    /// When the slices' lengths differ (a caller bug, not an input error).
+    fn batch<T: Float + Send + Sync>(
+        &self,
+        pred: BoxesRef<'_, T>,
+        target: BoxesRef<'_, T>,
+        loss: &mut [T],
+        grad: [&mut [T]; 4],
+    );
+
+    /// [`pair`](Self::pair) with the gradient in the centre parameterisation
+    /// (cx, cy, w, h) instead of xyxy.
+    fn pair_cxcywh<T: Float>(&self, pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
+        let (v, g) = self.pair(pred, target);
+        (v, grad_xyxy_to_cxcywh(g))
+    }
+}
+
+impl BoxLoss for BoxLossSpec {
     #[inline(always)]
-    pub fn pair_sized<T: Float>(&self, pred: [T; 4], target: [T; 4], image: [T; 2]) -> (T, [T; 4]) {
+    fn pair_sized<T: Float>(&self, pred: [T; 4], target: [T; 4], image: [T; 2]) -> (T, [T; 4]) {
         match self.kind {
             BoxLossKind::Iou(IouLoss::Giou) if self.variant == Variant::Torchvision => {
                 fast::giou_torchvision(pred, target)
@@ -412,22 +464,7 @@ impl BoxLossSpec {
         }
     }
 
-    /// The spec's name as registered (`giou`, `smooth_l1`, …).
-    pub fn name(&self) -> &str {
-        self.canonical.split('(').next().unwrap_or(&self.canonical)
-    }
-
-    /// Values and gradients for aligned pairs: `loss[i]` and `grad[k][i]`
-    /// (k = x1, y1, x2, y2) for `pred[i]` against `target[i]`.
-    ///
-    /// The loss and variant are resolved once, outside the loop, so each loop
-    /// is compiled for one formula. With the `normalized` encoding the
-    /// coordinates are taken as already normalised (divide them by the image
-    /// size first, and the gradient by the same factor after).
-    ///
-    /// # Panics
-    /// When the slices' lengths differ (a caller bug, not an input error).
-    pub fn batch<T: Float + Send + Sync>(
+    fn batch<T: Float + Send + Sync>(
         &self,
         pred: BoxesRef<'_, T>,
         target: BoxesRef<'_, T>,
