@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Regenerate the golden reference values in tests/golden/ (box_pairs.json and
-# box_{torchvision,mmdet,ultralytics,elementwise}.json).
+# Regenerate the golden reference values in tests/golden/ (box_pairs.json,
+# box_{torchvision,mmdet,ultralytics,elementwise}.json and
+# cls_{elementwise,softmax}.json).
 #
 # Usage:  bash scripts/make_golden.sh            (from anywhere)
 #         PYTHON=python3.12 bash scripts/make_golden.sh
 #         CROSSCHECK=1 bash scripts/make_golden.sh   (also runs
-#             scripts/golden_crosscheck_sources.py, see there)
+#             scripts/golden_crosscheck_sources.py and
+#             scripts/golden_cls_losses.py --crosscheck, see there)
 #
 # What it does
 #   1. creates a venv at <repo>/.venv-golden (gitignored) unless it already has
 #      the pinned torch/torchvision;
 #   2. installs torch==2.14.1 + torchvision==0.29.2 from PyPI;
-#   3. runs scripts/golden_box_losses.py, which writes tests/golden/*.json.
+#   3. runs scripts/golden_box_losses.py, which writes tests/golden/box_*.json,
+#      and scripts/golden_cls_losses.py, which writes tests/golden/cls_*.json
+#      (the classification losses: bce, focal, qfl, vfl, logistic, hinge,
+#      exponential, ce, kd, dfl).
 #
 # Notes on the torch install (findings when this script was written):
 #   * Only PyPI is reachable (download.pytorch.org is not), so there is no
@@ -68,10 +73,12 @@ fi
 
 cd "$ROOT"
 "$VENV/bin/python" scripts/golden_box_losses.py "$@"
+"$VENV/bin/python" scripts/golden_cls_losses.py
 
 # Optional: re-run the mmdet/ultralytics functions from their own wheels'
 # source and require bit-identical loss/grad (downloads two small wheels).
 if [ "${CROSSCHECK:-0}" = "1" ]; then
     echo "[make_golden] cross-checking transcriptions against mmdet/ultralytics source"
     "$VENV/bin/python" scripts/golden_crosscheck_sources.py
+    "$VENV/bin/python" scripts/golden_cls_losses.py --crosscheck
 fi

@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Problem, Result};
+use crate::losses::cls::{CLS_REGISTRY, ClsKind, ClsLoss, ClsLossSpec, RowLoss, Target};
 use crate::losses::{BoxLoss, BoxLossSpec, BoxesRef, Encoding, REGISTRY, Variant};
 
 /// The text `detloss losses` prints.
@@ -27,6 +28,20 @@ pub fn listing() -> String {
             let names: Vec<&str> = info.variants.iter().map(|v| v.name()).collect();
             params.push(format!("variant={}", names.join("|")));
         }
+        let sig = if params.is_empty() {
+            info.name.to_string()
+        } else {
+            format!("{}({})", info.name, params.join(", "))
+        };
+        out.push_str(&format!("  {sig:<62} {}\n", info.about));
+    }
+    out.push_str("\nClassification losses (per logit: {\"logits\": [...], \"target\": [...]}; per row: {\"logits\": [[...]], ...}):\n\n");
+    for info in CLS_REGISTRY {
+        let params: Vec<String> = info
+            .params
+            .iter()
+            .map(|(k, d)| format!("{k}={d}"))
+            .collect();
         let sig = if params.is_empty() {
             info.name.to_string()
         } else {
@@ -174,6 +189,29 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
             Some(Encoding::parse(e).ok_or_else(|| usage(format!("unknown encoding `{e}`")))?)
         }
     };
+    let base = crate::losses::spec::parse_call(name)
+        .map(|(n, _)| n)
+        .unwrap_or_default();
+    if CLS_REGISTRY.iter().any(|i| i.name == base) {
+        if variant.is_some() || encoding.is_some() {
+            return Err(usage(format!(
+                "`{base}` is a classification loss: --variant and --encoding apply to box losses"
+            )));
+        }
+        let spec = ClsLossSpec::parse(name).map_err(usage)?;
+        return run_cls(&spec, input, output);
+    }
+    if !REGISTRY.iter().any(|i| i.name == base) {
+        let names: Vec<&str> = REGISTRY
+            .iter()
+            .chain(CLS_REGISTRY)
+            .map(|i| i.name)
+            .collect();
+        return Err(usage(format!(
+            "unknown loss `{base}`; valid losses: {}",
+            names.join(", ")
+        )));
+    }
     let spec = BoxLossSpec::parse_with(name, variant, encoding).map_err(usage)?;
     let bytes = crate::error::read_input(input, "pairs file")?;
     let file: PairsFile = serde_json::from_slice(&bytes).map_err(|e| {
@@ -262,4 +300,169 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             let _ = std::fs::remove_file(&tmp);
             Error::runtime(format!("cannot write {}: {e}", path.display()))
         })
+}
+
+#[derive(Serialize)]
+struct ClsOut<G> {
+    spec: String,
+    loss: Vec<f64>,
+    grad: Vec<G>,
+}
+
+fn cls_bad(path: &Path, record: impl Into<String>, problem: impl Into<String>) -> Error {
+    Error::input(Problem::at(
+        path,
+        record,
+        problem,
+        "write {\"logits\": [...], \"target\": [...]} (per-logit losses), {\"logits\": [[...], ...], \"target\": [class ids]} (ce, hinge), \
+         {\"logits\": [[...]], \"teacher_logits\": [[...]]} (kd) or {\"logits\": [[...]], \"target\": [positions]} (dfl), finite numbers",
+    ))
+}
+
+fn finite_list(path: &Path, key: &str, v: &serde_json::Value) -> Result<Vec<f64>> {
+    let arr = v
+        .as_array()
+        .ok_or_else(|| cls_bad(path, key, "must be a list of numbers"))?;
+    arr.iter()
+        .enumerate()
+        .map(|(i, x)| {
+            x.as_f64().filter(|f| f.is_finite()).ok_or_else(|| {
+                cls_bad(
+                    path,
+                    format!("{key}[{i}]"),
+                    format!("`{x}` is not a finite number"),
+                )
+            })
+        })
+        .collect()
+}
+
+fn matrix(path: &Path, key: &str, v: &serde_json::Value) -> Result<Vec<Vec<f64>>> {
+    let arr = v
+        .as_array()
+        .ok_or_else(|| cls_bad(path, key, "must be a list of rows"))?;
+    arr.iter()
+        .enumerate()
+        .map(|(i, r)| finite_list(path, &format!("{key}[{i}]"), r))
+        .collect()
+}
+
+/// `detloss loss` for a classification loss.
+fn run_cls(spec: &ClsLossSpec, input: &Path, output: &Path) -> Result<()> {
+    let bytes = crate::error::read_input(input, "logits file")?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        cls_bad(
+            input,
+            format!("line {}, column {}", e.line(), e.column()),
+            format!("invalid JSON: {e}"),
+        )
+    })?;
+    let logits = v
+        .get("logits")
+        .ok_or_else(|| cls_bad(input, "logits", "missing field `logits`"))?;
+    let rows = logits
+        .as_array()
+        .is_some_and(|a| a.first().is_some_and(|r| r.is_array()));
+    let json = if !rows {
+        let ClsKind::Logit(_) = spec.kind else {
+            return Err(cls_bad(
+                input,
+                "logits",
+                format!("`{}` needs rows of logits", spec.canonical),
+            ));
+        };
+        let x = finite_list(input, "logits", logits)?;
+        let y = finite_list(
+            input,
+            "target",
+            v.get("target").unwrap_or(&serde_json::Value::Null),
+        )?;
+        if x.len() != y.len() {
+            return Err(cls_bad(
+                input,
+                "logits/target",
+                format!("{} logits but {} targets", x.len(), y.len()),
+            ));
+        }
+        if let Some(i) = y.iter().position(|t| !(0.0..=1.0).contains(t)) {
+            return Err(cls_bad(
+                input,
+                format!("target[{i}]"),
+                format!("target {} is outside [0, 1]", y[i]),
+            ));
+        }
+        let (mut loss, mut grad) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        spec.batch_logits(&x, &y, &mut loss, &mut grad)
+            .map_err(|e| cls_bad(input, "logits", e))?;
+        serde_json::to_vec(&ClsOut {
+            spec: spec.canonical.clone(),
+            loss,
+            grad,
+        })
+    } else {
+        let spec = spec.for_rows();
+        let mut spec_rows = spec.clone();
+        let x = matrix(input, "logits", logits)?;
+        if let (ClsKind::Row(RowLoss::Ce { weight, .. }), Some(w)) =
+            (&mut spec_rows.kind, v.get("weight"))
+        {
+            *weight = finite_list(input, "weight", w)?;
+        }
+        let n = x.len();
+        let teacher = match &spec_rows.kind {
+            ClsKind::Row(RowLoss::Kd { .. }) => Some(matrix(
+                input,
+                "teacher_logits",
+                v.get("teacher_logits")
+                    .ok_or_else(|| cls_bad(input, "teacher_logits", "kd needs `teacher_logits`"))?,
+            )?),
+            _ => None,
+        };
+        let targets = match &teacher {
+            Some(_) => vec![0.0; n],
+            None => finite_list(
+                input,
+                "target",
+                v.get("target").unwrap_or(&serde_json::Value::Null),
+            )?,
+        };
+        if targets.len() != n || teacher.as_ref().is_some_and(|t| t.len() != n) {
+            return Err(cls_bad(
+                input,
+                "logits/target",
+                format!("{n} rows of logits but {} targets", targets.len()),
+            ));
+        }
+        let mut loss = Vec::with_capacity(n);
+        let mut grads = Vec::with_capacity(n);
+        for r in 0..n {
+            let target = match (&spec_rows.kind, &teacher) {
+                (_, Some(t)) => Target::Teacher(&t[r]),
+                (ClsKind::Row(RowLoss::Dfl { .. }), None) => Target::Position(targets[r]),
+                _ => {
+                    if targets[r].fract() != 0.0 {
+                        return Err(cls_bad(
+                            input,
+                            format!("target[{r}]"),
+                            "class ids must be integers",
+                        ));
+                    }
+                    Target::Class(targets[r] as i64)
+                }
+            };
+            let mut g = vec![0.0; x[r].len()];
+            let value = spec_rows
+                .sample(&x[r], target, &mut g)
+                .map_err(|e| cls_bad(input, format!("row {r}"), e))?;
+            loss.push(value);
+            grads.push(g);
+        }
+        serde_json::to_vec(&ClsOut {
+            spec: spec_rows.canonical.clone(),
+            loss,
+            grad: grads,
+        })
+    }
+    .map_err(|e| Error::runtime(format!("cannot serialise: {e}")))?;
+    write_atomic(output, &json)
 }

@@ -11,13 +11,17 @@
 //! chunks, so results do not depend on the thread count), in `f32` or `f64`,
 //! with the gradient in xyxy or in the centre form ([`BoxLoss::pair_cxcywh`]).
 
+pub mod cls;
 pub mod dual;
 pub mod elementwise;
 pub mod fast;
 pub mod iou_family;
+pub mod spec;
 
 use num_traits::Float;
 use rayon::prelude::*;
+
+use spec::{Params, parse_call};
 
 pub use elementwise::{ElementLoss, Encoding};
 pub use iou_family::{AlphaBase, IouLoss, Variant};
@@ -189,29 +193,6 @@ impl<T: Copy> BoxesRef<'_, T> {
 /// thread count.
 pub const CHUNK: usize = 4096;
 
-fn parse_call(spec: &str) -> Result<(String, Vec<(String, String)>), String> {
-    let s = spec.trim();
-    let (name, rest) = match s.find('(') {
-        Some(i) => {
-            let inner = s[i + 1..]
-                .strip_suffix(')')
-                .ok_or_else(|| format!("`{spec}`: missing `)`"))?;
-            (&s[..i], Some(inner))
-        }
-        None => (s, None),
-    };
-    let mut params = Vec::new();
-    if let Some(inner) = rest {
-        for part in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("`{spec}`: parameter `{part}` is not `key=value`"))?;
-            params.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    Ok((name.trim().to_string(), params))
-}
-
 impl BoxLossSpec {
     /// Parses a spec such as `ciou(variant=mmdet)`; `variant` (e.g. from
     /// `--variant`) applies when the spec names none.
@@ -263,11 +244,7 @@ impl BoxLossSpec {
                 names.join(", ")
             ))
         };
-        let mut values: Vec<(&str, String)> = info
-            .params
-            .iter()
-            .map(|(k, d)| (*k, d.to_string()))
-            .collect();
+        let mut rest = Vec::new();
         for (k, v) in params {
             if k == "variant" && !info.variants.is_empty() {
                 var = Variant::parse(&v).ok_or_else(|| {
@@ -277,51 +254,26 @@ impl BoxLossSpec {
                         names.join(", ")
                     )
                 })?;
-                continue;
+            } else {
+                rest.push((k, v));
             }
-            let Some(slot) = values.iter_mut().find(|(name, _)| *name == k) else {
-                let mut valid: Vec<&str> = info.params.iter().map(|(k, _)| *k).collect();
-                if !info.variants.is_empty() {
-                    valid.push("variant");
-                }
-                return Err(format!(
-                    "`{spec}`: unknown parameter `{k}` for `{name}`; valid parameters: {}",
-                    if valid.is_empty() {
-                        "none".to_string()
-                    } else {
-                        valid.join(", ")
-                    }
-                ));
-            };
-            slot.1 = v;
         }
-        let num = |k: &str| -> Result<f64, String> {
-            let v = &values.iter().find(|(n, _)| *n == k).expect("registered").1;
-            v.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| format!("`{spec}`: `{k}` must be a finite number, got `{v}`"))
+        let extra: &[&str] = if info.variants.is_empty() {
+            &[]
+        } else {
+            &["variant"]
         };
+        let values = Params::resolve(spec, info, rest, extra)?;
+        let num = |k: &str| values.num(k);
+        let positive = |k: &str| values.positive(k);
         let element = |e: ElementLoss| -> Result<BoxLossKind, String> {
-            let text = &values
-                .iter()
-                .find(|(n, _)| *n == "encoding")
-                .expect("registered")
-                .1;
+            let text = values.text("encoding");
             let enc = Encoding::parse(text).ok_or_else(|| {
                 format!(
                     "`{spec}`: unknown encoding `{text}`; valid encodings: raw, normalized, deltas"
                 )
             })?;
             Ok(BoxLossKind::Element(e, enc))
-        };
-        let positive = |k: &str| -> Result<f64, String> {
-            let x = num(k)?;
-            if x > 0.0 {
-                Ok(x)
-            } else {
-                Err(format!("`{spec}`: `{k}` must be > 0, got {x}"))
-            }
         };
         supported(var)?;
         let kind = match info.name {
@@ -337,19 +289,15 @@ impl BoxLossSpec {
                 gamma: num("gamma")?,
             }),
             "alpha_iou" => {
-                let base = match values
-                    .iter()
-                    .find(|(n, _)| *n == "base")
-                    .map(|(_, v)| v.as_str())
-                {
-                    Some("iou") => AlphaBase::Iou,
-                    Some("giou") => AlphaBase::Giou,
-                    Some("diou") => AlphaBase::Diou,
-                    Some("ciou") => AlphaBase::Ciou,
+                let base = match values.text("base") {
+                    "iou" => AlphaBase::Iou,
+                    "giou" => AlphaBase::Giou,
+                    "diou" => AlphaBase::Diou,
+                    "ciou" => AlphaBase::Ciou,
                     other => {
                         return Err(format!(
                             "`{spec}`: base must be iou, giou, diou or ciou, got `{}`",
-                            other.unwrap_or("")
+                            other
                         ));
                     }
                 };
@@ -382,14 +330,10 @@ impl BoxLossSpec {
             })?,
             other => unreachable!("registry entry `{other}` has no constructor"),
         };
-        let mut parts: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        if !info.variants.is_empty() {
-            parts.push(format!("variant={}", var.name()));
-        }
-        let canonical = if parts.is_empty() {
-            info.name.to_string()
+        let canonical = if info.variants.is_empty() {
+            values.canonical(info.name, &[])
         } else {
-            format!("{}({})", info.name, parts.join(", "))
+            values.canonical(info.name, &[format!("variant={}", var.name())])
         };
         Ok(BoxLossSpec {
             kind,
