@@ -113,25 +113,33 @@ impl LogitLoss {
         match *self {
             LogitLoss::Bce { pos_weight } => bce(x, y, c(pos_weight)),
             LogitLoss::Focal { alpha, gamma } => {
-                let (ce, dce) = bce(x, y, one);
-                let (s, sn) = (sigmoid(x), sigmoid(-x));
+                // One exp and one log for everything: e = e^{−|x|} gives
+                // sp(±x), σ(x) and σ(−x) without overflow or cancellation.
+                let e = (-x.abs()).exp();
+                let r = one / (one + e);
+                let l1p = e.ln_1p();
+                let pos = x >= zero;
+                let (s, sn) = if pos { (r, e * r) } else { (e * r, r) };
+                let sp_neg = if pos { l1p } else { l1p - x }; // sp(−x)
+                let ce = (one - y) * x + sp_neg;
+                let dce = s - y;
                 // u = 1 − p_t, computed without cancellation.
                 let u = y * sn + (one - y) * s;
                 let du = (one - y - y) * s * sn; // ∂u/∂x = (1 − 2y)·σ(1 − σ)
-                let g = c(gamma);
-                let (m, dm) = if g == zero {
+                let (m, dm) = if gamma == 2.0 {
+                    (u * u, (u + u) * du)
+                } else if gamma == 1.0 {
+                    (u, du)
+                } else if gamma == 0.0 {
                     (one, zero)
                 } else if u > zero {
+                    let g = c(gamma);
                     let m = u.powf(g);
                     (m, g * m / u * du)
                 } else {
                     (zero, zero)
                 };
-                let a = if alpha >= 0.0 {
-                    c(alpha) * y + (one - c(alpha)) * (one - y)
-                } else {
-                    one
-                };
+                let a = if alpha >= 0.0 { c(alpha) * y + (one - c(alpha)) * (one - y) } else { one };
                 (a * m * ce, a * (dm * ce + m * dce))
             }
             LogitLoss::Qfl { beta } => {
