@@ -18,14 +18,19 @@ fn inputs<T: Float>() -> (Vec<T>, Vec<T>) {
     let c = |v: f64| T::from(v).unwrap();
     // Logits around 0 with a detector's spread; 1 % positives, as on dense anchors.
     let x = (0..N).map(|_| c((next() - 0.5) * 12.0)).collect();
-    let y = (0..N).map(|_| c(if next() < 0.01 { 1.0 } else { 0.0 })).collect();
+    let y = (0..N)
+        .map(|_| c(if next() < 0.01 { 1.0 } else { 0.0 }))
+        .collect();
     (x, y)
 }
 
 fn run<T: Float + Send + Sync>(c: &mut Criterion, dtype: &str, specs: &[&str]) {
     let (x, y) = inputs::<T>();
     let (mut loss, mut grad) = (vec![T::zero(); N], vec![T::zero(); N]);
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let all = rayon::ThreadPoolBuilder::new().build().unwrap();
     let mut group = c.benchmark_group(format!("cls_losses_{dtype}"));
     group.throughput(Throughput::Elements(N as u64));

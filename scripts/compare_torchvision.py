@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Side-by-side speed of torchvision's box losses and detloss, same pairs, same run.
+"""Side-by-side speed of torchvision's box and focal losses and detloss, same inputs, same run.
 
 Times forward + backward (value and gradient with respect to the prediction)
 per pair, float64, one thread on both sides, best of R repeats, and prints the
@@ -90,7 +90,7 @@ def main():
                 [args.detloss, "-j", "1", "loss", "--name", name, "--input", inp, "--output", out,
                  "--repeat", str(args.repeats)],
                 capture_output=True, text=True, check=True)
-            m = re.search(r"pairs_per_second=(\d+)", res.stderr)
+            m = re.search(r"items_per_second=(\d+)", res.stderr)
             dl_rate = float(m.group(1))
             with open(out) as f:
                 got = json.load(f)
@@ -99,6 +99,31 @@ def main():
             tv_rate = args.n / tv_secs
             print(f"{name:6} {tv_rate:20.3e} {dl_rate:16.3e} {dl_rate / tv_rate:6.1f}x "
                   f"{np.nanmax(np.abs(dl_loss - tv_loss)):12.2e} {np.nanmax(np.abs(dl_grad - tv_grad)):12.2e}")
+        # Sigmoid focal loss (alpha 0.25, gamma 2) on logits: 1 % positives.
+        rng = np.random.default_rng(11)
+        x = (rng.random(args.n) - 0.5) * 12.0
+        y = (rng.random(args.n) < 0.01).astype(np.float64)
+        with open(inp, "w") as f:
+            json.dump({"logits": x.tolist(), "target": y.tolist()}, f)
+        best = float("inf")
+        for _ in range(args.repeats):
+            xt = torch.from_numpy(x).clone().requires_grad_()
+            start = time.perf_counter()
+            loss = torchvision.ops.sigmoid_focal_loss(xt, torch.from_numpy(y), alpha=0.25, gamma=2, reduction="none")
+            loss.sum().backward()
+            best = min(best, time.perf_counter() - start)
+        tv_loss, tv_grad = loss.detach().numpy(), xt.grad.numpy()
+        res = subprocess.run(
+            [args.detloss, "-j", "1", "loss", "--name", "focal", "--input", inp, "--output", out,
+             "--repeat", str(args.repeats)],
+            capture_output=True, text=True, check=True)
+        dl_rate = float(re.search(r"items_per_second=(\d+)", res.stderr).group(1))
+        with open(out) as f:
+            got = json.load(f)
+        tv_rate = args.n / best
+        print(f"{'focal':6} {tv_rate:20.3e} {dl_rate:16.3e} {dl_rate / tv_rate:6.1f}x "
+              f"{np.max(np.abs(np.array(got['loss']) - tv_loss)):12.2e} "
+              f"{np.max(np.abs(np.array(got['grad']) - tv_grad)):12.2e}   (per logit)")
     return 0
 
 

@@ -25,6 +25,19 @@ pub struct Config {
     /// Format-agreement checks between datasets of the run.
     #[serde(default)]
     pub compare_formats: Vec<CompareFormats>,
+    /// Loss-curve figures.
+    #[serde(default)]
+    pub plots: PlotsSection,
+}
+
+/// `[plots]`: the loss-curve figures (focal vs CE, QFL, margin losses,
+/// regression losses, box losses and their gradients along a sliding box).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlotsSection {
+    /// Render the figures into `reports/<run>/figures/` and show them in the report.
+    #[serde(default)]
+    pub loss_curves: bool,
 }
 
 /// `[run]`.

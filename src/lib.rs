@@ -8,6 +8,7 @@
 //! | validate (errors stop the run, warnings are counted) | [`data::validate`] |
 //! | losses (the IoU family and element-wise losses, value + exact gradient) | [`losses`] |
 //! | experiments (dataset summary, format agreement) | [`experiments`] |
+//! | figures (loss curves, PNG and SVG) | [`plots`] |
 //! | report (markdown + `results.json`, written atomically) | [`report`], [`run`] |
 //! | config and command line | [`config`], [`cli`] |
 //!
@@ -21,6 +22,7 @@ pub mod data;
 pub mod error;
 pub mod experiments;
 pub mod losses;
+pub mod plots;
 pub mod progress;
 pub mod report;
 pub mod run;

@@ -219,7 +219,11 @@ pub fn render_markdown(cfg: &LoadedConfig, r: &Results, wall_seconds: f64) -> St
     if !r.format_checks.is_empty() {
         md.push_str("- [Format agreement](#format-agreement)\n");
     }
-    md.push_str("- [Validation warnings](#validation-warnings)\n\n## Datasets\n\n");
+    md.push_str("- [Validation warnings](#validation-warnings)\n");
+    if cfg.config.plots.loss_curves {
+        md.push_str("- [Loss curves](#loss-curves)\n");
+    }
+    md.push_str("\n## Datasets\n\n");
     let mut t = report::markdown::Table::new(&["dataset", "format", "file", "sha256"]);
     for d in &h.datasets {
         for s in &d.sources {
@@ -244,6 +248,10 @@ pub fn render_markdown(cfg: &LoadedConfig, r: &Results, wall_seconds: f64) -> St
         md.push('\n');
     }
     md.push_str(&sections::warnings(&r.datasets));
+    if cfg.config.plots.loss_curves {
+        md.push('\n');
+        md.push_str(&sections::loss_curves());
+    }
     md
 }
 
@@ -256,14 +264,23 @@ pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<(PathBuf, Res
     let md = render_markdown(&cfg, &results, start.elapsed().as_secs_f64());
     let json = serde_json::to_vec_pretty(&results)
         .map_err(|e| Error::runtime(format!("cannot serialise results: {e}")))?;
-    let files = vec![
+    let mut files = Vec::new();
+    if cfg.config.plots.loss_curves {
+        let pb = crate::progress::spinner("rendering loss-curve figures", opts.quiet);
+        let figures = crate::plots::render_files();
+        pb.finish_and_clear();
+        for (name, bytes) in figures? {
+            files.push((PathBuf::from("figures").join(name), bytes));
+        }
+    }
+    files.extend([
         (PathBuf::from("report.md"), md.into_bytes()),
         (
             PathBuf::from("results.json"),
             [json, b"\n".to_vec()].concat(),
         ),
         (PathBuf::from("config.toml"), cfg.text.clone().into_bytes()),
-    ];
+    ]);
     let dir = report::write_atomically(&opts.out, &cfg.run_name, &files)?;
     Ok((dir, results))
 }

@@ -178,6 +178,21 @@ fn quickstart_writes_a_report_with_the_reference_counts() {
         );
     }
     assert!(out.path().join("quickstart/config.toml").is_file());
+    // [plots] loss_curves = true: six figures, PNG and SVG, shown in the report.
+    for name in detloss::plots::FIGURE_NAMES {
+        for ext in ["png", "svg"] {
+            assert!(
+                out.path()
+                    .join(format!("quickstart/figures/{name}.{ext}"))
+                    .is_file(),
+                "{name}.{ext}"
+            );
+        }
+        assert!(
+            md.contains(&format!("](figures/{name}.png)")),
+            "{name} not in report.md"
+        );
+    }
 }
 
 #[test]
@@ -211,8 +226,12 @@ fn results_do_not_depend_on_the_thread_count() {
 
 #[test]
 fn a_missing_dataset_names_every_path_searched() {
-    let empty = tempfile::tempdir().unwrap();
-    let (code, _, err) = detloss(&["validate", "voc2007-test"], empty.path());
+    // Two levels down in a fresh folder, so neither ./datasets nor
+    // ../shared/datasets exists whatever the system temp folder holds.
+    let root = tempfile::tempdir().unwrap();
+    let cwd = root.path().join("a/b");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let (code, _, err) = detloss(&["validate", "voc2007-test"], &cwd);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("dataset `voc2007-test` not found"), "{err}");
     assert!(err.contains("datasets/voc2007-test (./datasets)"), "{err}");

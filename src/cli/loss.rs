@@ -199,7 +199,7 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
             )));
         }
         let spec = ClsLossSpec::parse(name).map_err(usage)?;
-        return run_cls(&spec, input, output);
+        return run_cls(&spec, args, threads);
     }
     if !REGISTRY.iter().any(|i| i.name == base) {
         let names: Vec<&str> = REGISTRY
@@ -273,14 +273,7 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
             let [a, b, c, d] = &mut g;
             spec.batch(pred_soa, target_soa, &mut loss, [a, b, c, d]);
         }
-        if args.repeat.is_some() {
-            let secs = start.elapsed().as_secs_f64();
-            eprintln!(
-                "timing: spec={} pairs={n} repeats={repeats} threads={threads} seconds={secs:.6} pairs_per_second={:.0}",
-                spec.canonical,
-                (n as f64) * f64::from(repeats) / secs
-            );
-        }
+        report_timing(args, &spec.canonical, n, threads, start);
         out.loss = loss;
         out.grad = (0..n)
             .map(|i| [g[0][i], g[1][i], g[2][i], g[3][i]])
@@ -348,7 +341,8 @@ fn matrix(path: &Path, key: &str, v: &serde_json::Value) -> Result<Vec<Vec<f64>>
 }
 
 /// `detloss loss` for a classification loss.
-fn run_cls(spec: &ClsLossSpec, input: &Path, output: &Path) -> Result<()> {
+fn run_cls(spec: &ClsLossSpec, args: &super::LossArgs, threads: usize) -> Result<()> {
+    let (input, output) = (args.input.as_path(), args.output.as_path());
     let bytes = crate::error::read_input(input, "logits file")?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
         cls_bad(
@@ -392,8 +386,13 @@ fn run_cls(spec: &ClsLossSpec, input: &Path, output: &Path) -> Result<()> {
             ));
         }
         let (mut loss, mut grad) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        spec.batch_logits(&x, &y, &mut loss, &mut grad)
-            .map_err(|e| cls_bad(input, "logits", e))?;
+        let repeats = args.repeat.unwrap_or(1).max(1);
+        let start = std::time::Instant::now();
+        for _ in 0..repeats {
+            spec.batch_logits(&x, &y, &mut loss, &mut grad)
+                .map_err(|e| cls_bad(input, "logits", e))?;
+        }
+        report_timing(args, &spec.canonical, x.len(), threads, start);
         serde_json::to_vec(&ClsOut {
             spec: spec.canonical.clone(),
             loss,
@@ -465,4 +464,22 @@ fn run_cls(spec: &ClsLossSpec, input: &Path, output: &Path) -> Result<()> {
     }
     .map_err(|e| Error::runtime(format!("cannot serialise: {e}")))?;
     write_atomic(output, &json)
+}
+
+/// With `--repeat`, prints the compute time of the repeated batch to stderr.
+fn report_timing(
+    args: &super::LossArgs,
+    spec: &str,
+    n: usize,
+    threads: usize,
+    start: std::time::Instant,
+) {
+    if let Some(repeats) = args.repeat {
+        let repeats = repeats.max(1);
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "timing: spec={spec} items={n} repeats={repeats} threads={threads} seconds={secs:.6} items_per_second={:.0}",
+            (n as f64) * f64::from(repeats) / secs
+        );
+    }
 }

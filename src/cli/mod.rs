@@ -21,15 +21,11 @@ pub struct Cli {
     /// Config file (TOML) to run; see README.md, "Config reference".
     #[arg(short, long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Folder that receives `<run name>/` with the report.
-    #[arg(
-        short,
-        long,
-        global = true,
-        value_name = "DIR",
-        default_value = "reports"
-    )]
-    pub out: PathBuf,
+    /// Output folder: for a run, the folder that receives `<run name>/`
+    /// with the report (default `reports`); for `plot`, the figure folder
+    /// (default `figures`).
+    #[arg(short, long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Where datasets are looked up by name first (then $DETLOSS_DATA,
     /// ./datasets, ../shared/datasets).
     #[arg(long, global = true, value_name = "DIR")]
@@ -61,6 +57,8 @@ pub enum Command {
     Losses,
     /// Compute one loss and its gradient on pairs from a JSON file.
     Loss(LossArgs),
+    /// Render the loss-curve figures (PNG and SVG) into a folder.
+    Plot,
 }
 
 /// `detloss loss`.
@@ -145,7 +143,7 @@ pub fn execute(cli: Cli) -> Result<i32> {
         .num_threads(threads)
         .build_global();
     let opts = RunOptions {
-        out: cli.out.clone(),
+        out: cli.out.clone().unwrap_or_else(|| PathBuf::from("reports")),
         data_root: cli.data_root.clone(),
         strict: cli.strict,
         quiet: cli.quiet,
@@ -168,6 +166,18 @@ pub fn execute(cli: Cli) -> Result<i32> {
         Command::Validate(a) => validate(a, &opts),
         Command::Datasets => {
             list_datasets(&opts);
+            Ok(0)
+        }
+        Command::Plot => {
+            let out = cli.out.clone().unwrap_or_else(|| PathBuf::from("figures"));
+            let pb = crate::progress::spinner("rendering loss-curve figures", opts.quiet);
+            let written = crate::plots::render_all(&out);
+            pb.finish_and_clear();
+            for p in written? {
+                if !opts.quiet {
+                    println!("{}", p.display());
+                }
+            }
             Ok(0)
         }
         Command::Losses => {

@@ -182,3 +182,41 @@ pub fn warnings(sums: &[DatasetSummary]) -> String {
     out.push_str(&t.render());
     out
 }
+
+/// The loss-curve figures section (the PNGs under `figures/`; SVGs beside them).
+pub fn loss_curves() -> String {
+    let captions = [
+        (
+            "focal_vs_ce",
+            "Focal loss against cross-entropy over p_t for γ ∈ {0, 0.5, 1, 2, 5} (α off; γ = 0 is CE), as in Lin et al. (2017), Fig. 1: the modulating factor (1 − p_t)^γ shrinks the loss of well-classified examples.",
+        ),
+        (
+            "qfl",
+            "Quality focal loss (β = 2) over the predicted score σ for IoU targets y ∈ {0, 0.25, 0.5, 0.75, 1}: each curve is 0 where σ = y.",
+        ),
+        (
+            "margin_losses",
+            "Hinge, exponential and logistic loss over the margin y·f(x), with the 0-1 loss they bound.",
+        ),
+        (
+            "regression_losses",
+            "L1, L2, Smooth-L1 (β = 1) and Huber (δ = 1) over the residual; Smooth-L1 and Huber coincide at β = δ = 1.",
+        ),
+        (
+            "box_losses_sliding",
+            "IoU, GIoU, DIoU and CIoU loss (torchvision conventions) for a 16 × 6 box sliding horizontally past a 10 × 10 target: IoU loss is flat at 1 once the boxes stop overlapping (shaded).",
+        ),
+        (
+            "box_gradients_sliding",
+            "The gradient magnitude ‖∂loss/∂box‖ of each along the same path: IoU loss gives no gradient without overlap; GIoU, DIoU and CIoU keep pulling the box back.",
+        ),
+    ];
+    let mut out = String::from(
+        "## Loss curves\n\nHow to read this: each figure is computed with detloss's own loss \
+         implementations (the same code the tables use); SVG versions sit beside the PNGs in `figures/`.\n\n",
+    );
+    for (name, caption) in captions {
+        out.push_str(&format!("![{name}](figures/{name}.png)\n\n*{caption}*\n\n"));
+    }
+    out
+}

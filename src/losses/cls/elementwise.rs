@@ -139,7 +139,11 @@ impl LogitLoss {
                 } else {
                     (zero, zero)
                 };
-                let a = if alpha >= 0.0 { c(alpha) * y + (one - c(alpha)) * (one - y) } else { one };
+                let a = if alpha >= 0.0 {
+                    c(alpha) * y + (one - c(alpha)) * (one - y)
+                } else {
+                    one
+                };
                 (a * m * ce, a * (dm * ce + m * dce))
             }
             LogitLoss::Qfl { beta } => {
