@@ -28,6 +28,9 @@ pub struct Config {
     /// Loss-curve figures.
     #[serde(default)]
     pub plots: PlotsSection,
+    /// The loss-table experiment.
+    #[serde(default)]
+    pub loss_table: Option<crate::experiments::loss_table::LossTableSection>,
 }
 
 /// `[plots]`: the loss-curve figures (focal vs CE, QFL, margin losses,
@@ -239,6 +242,20 @@ fn check(path: &Path, c: &Config, run_name: &str) -> Result<()> {
                 ),
                 "use a pixel distance such as 0.5",
             );
+        }
+    }
+    if let Some(lt) = &c.loss_table {
+        for l in &lt.datasets {
+            if !labels.contains(l) {
+                bad(
+                    "[loss_table] datasets".into(),
+                    format!("`{l}` is not the label of a dataset in this config"),
+                    &format!(
+                        "use one of: {}",
+                        labels.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
         }
     }
     if problems.is_empty() {

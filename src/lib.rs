@@ -7,7 +7,9 @@
 //! | load (COCO json via hotcoco, VOC XML, YOLO txt) and resolve datasets by name | [`data`] |
 //! | validate (errors stop the run, warnings are counted) | [`data::validate`] |
 //! | losses (the IoU family and element-wise losses, value + exact gradient) | [`losses`] |
-//! | experiments (dataset summary, format agreement) | [`experiments`] |
+//! | match detections to ground truth (COCO greedy at any IoU, best IoU) | [`matching`] |
+//! | evaluate with hotcoco's COCOeval (12 stats, per-category/size AP, TIDE, COCO matches) | [`evaluate`] |
+//! | experiments (dataset summary, format agreement, loss tables) | [`experiments`] |
 //! | figures (loss curves, PNG and SVG) | [`plots`] |
 //! | report (markdown + `results.json`, written atomically) | [`report`], [`run`] |
 //! | config and command line | [`config`], [`cli`] |
@@ -20,10 +22,13 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod evaluate;
 pub mod experiments;
 pub mod losses;
+pub mod matching;
 pub mod plots;
 pub mod progress;
 pub mod report;
 pub mod run;
 pub mod stats;
+pub mod synth;

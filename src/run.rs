@@ -12,6 +12,7 @@ use crate::config::{self, LoadedConfig};
 use crate::data::{self, Dataset, LoadContext, SourceFile};
 use crate::error::{Error, Result};
 use crate::experiments::formats::{self, FormatAgreement};
+use crate::experiments::loss_table::{self, LossTable};
 use crate::experiments::summary::{self, DatasetSummary};
 use crate::report::{self, sections};
 
@@ -76,6 +77,8 @@ pub struct Results {
     pub datasets: Vec<DatasetSummary>,
     /// Format-agreement checks.
     pub format_checks: Vec<FormatAgreement>,
+    /// Loss tables, one per dataset with detections named by `[loss_table]`.
+    pub loss_tables: Vec<LossTable>,
 }
 
 /// Loads every dataset of a config, in order.
@@ -155,7 +158,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Computes every experiment of a config on loaded datasets.
-pub fn compute(cfg: &LoadedConfig, datasets: &[Dataset], threads: usize) -> Results {
+pub fn compute(cfg: &LoadedConfig, datasets: &[Dataset], threads: usize) -> Result<Results> {
     let qs = &cfg.config.summary.quantiles;
     let by_label = |l: &str| datasets.iter().find(|d| d.label == l);
     let mut checks = Vec::new();
@@ -168,7 +171,27 @@ pub fn compute(cfg: &LoadedConfig, datasets: &[Dataset], threads: usize) -> Resu
             checks.push(formats::compare(reference, other, cf.tolerance_px));
         }
     }
-    Results {
+    let mut loss_tables = Vec::new();
+    if let Some(section) = &cfg.config.loss_table {
+        let plan = section.plan(&cfg.path)?;
+        let chosen: Vec<&Dataset> = if plan.datasets.is_empty() {
+            datasets.iter().filter(|d| d.dets.is_some()).collect()
+        } else {
+            plan.datasets.iter().filter_map(|l| by_label(l)).collect()
+        };
+        for ds in chosen {
+            if ds.dets.is_none() {
+                return Err(Error::input(crate::error::Problem::at(
+                    &cfg.path,
+                    "[loss_table] datasets",
+                    format!("dataset `{}` has no detections", ds.label),
+                    "list datasets with a results file (`dets`), or leave `datasets` out to take every such dataset",
+                )));
+            }
+            loss_tables.push(loss_table::compute(ds, &plan)?);
+        }
+    }
+    Ok(Results {
         schema_version: SCHEMA_VERSION,
         header: Header {
             detloss_version: env!("CARGO_PKG_VERSION").into(),
@@ -189,7 +212,8 @@ pub fn compute(cfg: &LoadedConfig, datasets: &[Dataset], threads: usize) -> Resu
         },
         datasets: datasets.iter().map(|d| summary::summarise(d, qs)).collect(),
         format_checks: checks,
-    }
+        loss_tables,
+    })
 }
 
 /// Renders `report.md`.
@@ -219,6 +243,9 @@ pub fn render_markdown(cfg: &LoadedConfig, r: &Results, wall_seconds: f64) -> St
     if !r.format_checks.is_empty() {
         md.push_str("- [Format agreement](#format-agreement)\n");
     }
+    if !r.loss_tables.is_empty() {
+        md.push_str("- [Loss tables](#loss-tables)\n");
+    }
     md.push_str("- [Validation warnings](#validation-warnings)\n");
     if cfg.config.plots.loss_curves {
         md.push_str("- [Loss curves](#loss-curves)\n");
@@ -247,6 +274,7 @@ pub fn render_markdown(cfg: &LoadedConfig, r: &Results, wall_seconds: f64) -> St
         md.push_str(&f);
         md.push('\n');
     }
+    md.push_str(&sections::loss_tables(&r.loss_tables));
     md.push_str(&sections::warnings(&r.datasets));
     if cfg.config.plots.loss_curves {
         md.push('\n');
@@ -255,16 +283,41 @@ pub fn render_markdown(cfg: &LoadedConfig, r: &Results, wall_seconds: f64) -> St
     md
 }
 
+/// Draws the overlay crops of every loss table whose dataset has images,
+/// records their file names in the results, and returns the files. An image
+/// that cannot be read costs its overlay only (with a warning), not the run.
+fn overlays(results: &mut Results, datasets: &[Dataset], quiet: bool) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for (t, table) in results.loss_tables.iter_mut().enumerate() {
+        let Some(dir) = datasets
+            .iter()
+            .find(|d| d.label == table.dataset)
+            .and_then(|d| d.images_dir.clone())
+        else {
+            continue;
+        };
+        for (k, d) in table.disagreements.iter_mut().enumerate() {
+            match crate::report::overlay::draw(&dir.join(&d.file_name), d.pred, d.target) {
+                Ok(png) => {
+                    let name = format!("figures/overlay_{t}_{k}.png");
+                    d.overlay = Some(name.clone());
+                    files.push((PathBuf::from(name), png));
+                }
+                Err(e) if !quiet => eprintln!("warning: no overlay for {}: {e}", d.file_name),
+                Err(_) => {}
+            }
+        }
+    }
+    files
+}
+
 /// Runs a config end to end and returns the report folder.
 pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<(PathBuf, Results)> {
     let start = Instant::now();
     let cfg = config::load(config_path)?;
     let datasets = load_datasets(&cfg, opts)?;
-    let results = compute(&cfg, &datasets, opts.threads);
-    let md = render_markdown(&cfg, &results, start.elapsed().as_secs_f64());
-    let json = serde_json::to_vec_pretty(&results)
-        .map_err(|e| Error::runtime(format!("cannot serialise results: {e}")))?;
-    let mut files = Vec::new();
+    let mut results = compute(&cfg, &datasets, opts.threads)?;
+    let mut files = overlays(&mut results, &datasets, opts.quiet);
     if cfg.config.plots.loss_curves {
         let pb = crate::progress::spinner("rendering loss-curve figures", opts.quiet);
         let figures = crate::plots::render_files();
@@ -273,6 +326,9 @@ pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<(PathBuf, Res
             files.push((PathBuf::from("figures").join(name), bytes));
         }
     }
+    let md = render_markdown(&cfg, &results, start.elapsed().as_secs_f64());
+    let json = serde_json::to_vec_pretty(&results)
+        .map_err(|e| Error::runtime(format!("cannot serialise results: {e}")))?;
     files.extend([
         (PathBuf::from("report.md"), md.into_bytes()),
         (

@@ -71,3 +71,71 @@ mod tests {
         assert!(quantiles(&[], &[0.5])[0].value.is_nan());
     }
 }
+
+/// Ranks 1..n with ties given their average rank (NaN values rank last, in
+/// order), as `scipy.stats.rankdata(method="average")`.
+pub fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..values.len()).collect();
+    idx.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+    let mut r = vec![0.0; values.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && values[idx[j + 1]] == values[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            r[k] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Pearson correlation; NaN when either sample is constant or shorter than 2.
+pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    if n < 2 {
+        return f64::NAN;
+    }
+    let (ma, mb) = (mean(&a[..n]), mean(&b[..n]));
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (da, db) = (a[i] - ma, b[i] - mb);
+        sab += da * db;
+        saa += da * da;
+        sbb += db * db;
+    }
+    if saa == 0.0 || sbb == 0.0 {
+        f64::NAN
+    } else {
+        sab / (saa * sbb).sqrt()
+    }
+}
+
+/// Spearman's rank correlation: Pearson on average ranks.
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    pearson(&ranks(a), &ranks(b))
+}
+
+#[cfg(test)]
+mod correlation_tests {
+    use super::*;
+
+    #[test]
+    fn ranks_and_correlations_by_hand() {
+        // scipy.stats.rankdata([3, 1, 4, 1, 5]) = [3, 1.5, 4, 1.5, 5]
+        assert_eq!(
+            ranks(&[3.0, 1.0, 4.0, 1.0, 5.0]),
+            vec![3.0, 1.5, 4.0, 1.5, 5.0]
+        );
+        // A monotone but non-linear relation: Spearman 1, Pearson < 1.
+        let a = [1.0, 2.0, 3.0, 4.0];
+        let b = [1.0, 4.0, 9.0, 100.0];
+        assert!((spearman(&a, &b) - 1.0).abs() < 1e-15);
+        assert!(pearson(&a, &b) < 0.95);
+        assert!((spearman(&a, &[4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-15);
+        assert!(pearson(&a, &[1.0, 1.0, 1.0, 1.0]).is_nan());
+    }
+}

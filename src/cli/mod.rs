@@ -59,6 +59,18 @@ pub enum Command {
     Loss(LossArgs),
     /// Render the loss-curve figures (PNG and SVG) into a folder.
     Plot,
+    /// Write a seeded synthetic COCO set (instances.json, results.json) into --out.
+    Synth {
+        /// Images.
+        #[arg(long, default_value_t = 5000)]
+        images: usize,
+        /// Detections per image.
+        #[arg(long, default_value_t = 50)]
+        dets_per_image: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 /// `detloss loss`.
@@ -166,6 +178,30 @@ pub fn execute(cli: Cli) -> Result<i32> {
         Command::Validate(a) => validate(a, &opts),
         Command::Datasets => {
             list_datasets(&opts);
+            Ok(0)
+        }
+        Command::Synth {
+            images,
+            dets_per_image,
+            seed,
+        } => {
+            if images == 0 {
+                return Err(Error::input(Problem::general(
+                    "--images 0",
+                    "give at least one image",
+                )));
+            }
+            let out = cli.out.clone().unwrap_or_else(|| PathBuf::from("synth"));
+            let spec = crate::synth::SynthSpec {
+                images,
+                dets_per_image,
+                seed,
+            };
+            for p in crate::synth::write(&out, spec)? {
+                if !opts.quiet {
+                    println!("{}", p.display());
+                }
+            }
             Ok(0)
         }
         Command::Plot => {

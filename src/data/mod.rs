@@ -185,6 +185,7 @@ pub fn load(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Dataset> {
                 sha256,
             })
             .collect(),
+        images_dir: files.images.clone(),
         warnings,
     })
 }

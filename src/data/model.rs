@@ -243,6 +243,8 @@ pub struct Dataset {
     pub coco_dt: Option<hotcoco::COCO>,
     /// Files read, with checksums.
     pub sources: Vec<SourceFile>,
+    /// The image folder, when the dataset names one.
+    pub images_dir: Option<std::path::PathBuf>,
     /// Validation warnings that did not stop the run.
     pub warnings: Vec<crate::error::Problem>,
 }

@@ -5,4 +5,5 @@
 //! is [`crate::report`]'s job.
 
 pub mod formats;
+pub mod loss_table;
 pub mod summary;

@@ -340,6 +340,12 @@ impl IouLoss {
     }
 }
 
+/// Intersection over union of two xyxy boxes, no eps (0 when the union is
+/// empty), with the corner rule of this module: the IoU pycocotools computes.
+pub fn iou<T: Float>(a: [T; 4], b: [T; 4]) -> T {
+    geometry(a, b, Variant::Paper, false).iou.v
+}
+
 /// The CIoU aspect term `v = (4/π²)(atan(w_g/h_g) − atan(w/h))²` of a pair,
 /// with its exact gradient (no eps): what CIoU adds to DIoU, per unit of α.
 pub fn aspect_v<T: Float>(pred: [T; 4], target: [T; 4]) -> Dual4<T> {

@@ -6,6 +6,7 @@
 //! interrupted run never leaves a half-written report over a good one.
 
 pub mod markdown;
+pub mod overlay;
 pub mod sections;
 
 use std::path::{Path, PathBuf};

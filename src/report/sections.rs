@@ -220,3 +220,186 @@ pub fn loss_curves() -> String {
     }
     out
 }
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("–".into(), num)
+}
+
+fn pct(x: f64) -> String {
+    if x.is_nan() {
+        "–".into()
+    } else {
+        format!("{:.1} %", 100.0 * x)
+    }
+}
+
+/// The loss-table section, one subsection per dataset.
+pub fn loss_tables(tables: &[crate::experiments::loss_table::LossTable]) -> String {
+    if tables.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("## Loss tables\n\n");
+    out.push_str(
+        "How to read this: the detections are evaluated with hotcoco's COCOeval (bbox; pycocotools-exact), then \
+         paired with ground truth by the assignment rule named under each heading. Box losses are computed on \
+         the pairs with the variant written in each spec (`variant=torchvision` is torchvision 0.29's convention) \
+         and, for element-wise losses, the encoding (`raw` pixels or Faster R-CNN `deltas` relative to the \
+         ground truth). *zero ∇* is the share of pairs whose gradient is exactly zero; *ρ* is Spearman's rank \
+         correlation with 1 − IoU; *×0.5* and *×2* are the mean loss on pairs scaled by that factor over the \
+         mean on the originals (1 for a scale-invariant loss, k for L1 on pixels, k² for L2). Classification \
+         losses see the detection scores as logits ln(s/(1 − s)); matched detections are positives (target 1, \
+         or their IoU for QFL and VFL), unmatched ones negatives; *hardest 20 %* is the share of the \
+         negatives' loss carried by their hardest fifth (Lin et al. 2017, Fig. 4).\n\n",
+    );
+    for t in tables {
+        let e = &t.evaluation;
+        out.push_str(&format!(
+            "### {} ({})\n\nAssignment `{}`; hotcoco {}. {} detections: {} pairs (mean IoU {}), {} negatives.\n\n",
+            t.dataset, t.assignment, t.assignment, e.hotcoco_version, t.detections, t.pairs, num(t.mean_iou), t.negatives
+        ));
+        let mut s = Table::new(&e.stat_names);
+        s.row(e.stats.iter().map(|&v| num(v)).collect());
+        out.push_str(&s.render());
+        out.push('\n');
+        let mut sz = Table::new(&["size", "AP", "AP50", "AP75"]);
+        for z in &e.per_size {
+            sz.row(vec![
+                z.area.to_string(),
+                opt(z.ap),
+                opt(z.ap50),
+                opt(z.ap75),
+            ]);
+        }
+        out.push_str(&sz.render());
+        out.push_str("\n**TIDE** (hotcoco; ΔAP50 each error type costs):\n\n");
+        let mut td = Table::new(&["error", "ΔAP", "count"]);
+        for err in &e.tide.errors {
+            td.row(vec![
+                err.name.to_string(),
+                num(err.delta_ap),
+                err.count.to_string(),
+            ]);
+        }
+        out.push_str(&td.render());
+        out.push_str("\n<details><summary>AP per category</summary>\n\n");
+        let mut pc = Table::new(&["category", "id", "GT", "detections", "AP", "AP50", "AP75"]);
+        for c in &e.per_category {
+            pc.row(vec![
+                c.name.clone(),
+                c.category_id.to_string(),
+                c.gt_count.to_string(),
+                c.det_count.to_string(),
+                opt(c.ap),
+                opt(c.ap50),
+                opt(c.ap75),
+            ]);
+        }
+        out.push_str(&pc.render());
+        out.push_str("\n</details>\n\n**Box losses** on the pairs:\n\n");
+        let mut bt = Table::new(&[
+            "loss",
+            "mean",
+            "median",
+            "p90",
+            "small",
+            "medium",
+            "large",
+            "zero ∇",
+            "ρ vs 1 − IoU",
+            "×0.5",
+            "×2",
+        ]);
+        for r in &t.box_losses {
+            let mut row = vec![
+                format!("`{}`", r.spec),
+                num(r.mean),
+                num(r.median),
+                num(r.p90),
+            ];
+            row.extend(
+                r.by_size
+                    .iter()
+                    .map(|g| if g.n == 0 { "–".into() } else { num(g.mean) }),
+            );
+            row.extend([
+                pct(r.zero_gradient_share),
+                num(r.spearman_vs_1_minus_iou),
+                num(r.scale_ratio_half),
+                num(r.scale_ratio_double),
+            ]);
+            bt.row(row);
+        }
+        out.push_str(&bt.render());
+        if let Some(first) = t.box_losses.first().filter(|r| !r.by_category.is_empty()) {
+            out.push_str(
+                "\nMean box loss for the most frequent categories (pairs in brackets):\n\n",
+            );
+            let mut header = vec!["loss".to_string()];
+            header.extend(
+                first
+                    .by_category
+                    .iter()
+                    .map(|g| format!("{} ({})", g.group, g.n)),
+            );
+            let mut ct = Table::new(&header);
+            for r in &t.box_losses {
+                let mut row = vec![format!("`{}`", r.spec)];
+                row.extend(r.by_category.iter().map(|g| num(g.mean)));
+                ct.row(row);
+            }
+            out.push_str(&ct.render());
+        }
+        out.push_str("\n**Classification losses** on the detection scores:\n\n");
+        let mut cl = Table::new(&[
+            "loss",
+            "Σ positives",
+            "Σ negatives",
+            "negatives' share",
+            "hardest 20 % of negatives",
+        ]);
+        for r in &t.cls_losses {
+            cl.row(vec![
+                format!("`{}`", r.spec),
+                num(r.positive_total),
+                num(r.negative_total),
+                pct(r.negative_share),
+                pct(r.hardest_20pct_negative_share),
+            ]);
+        }
+        out.push_str(&cl.render());
+        out.push_str(&format!(
+            "\nScore against IoU over the positives: Pearson {}, Spearman {}.\n",
+            num(t.score_iou_pearson),
+            num(t.score_iou_spearman)
+        ));
+        let drawn: Vec<_> = t
+            .disagreements
+            .iter()
+            .filter(|d| d.overlay.is_some())
+            .collect();
+        if !t.disagreements.is_empty() {
+            out.push_str(
+                "\n**Where two losses disagree most**: the pairs on which the second loss exceeds the first \
+                 by the largest factor (ground truth blue, prediction orange).\n\n",
+            );
+            let mut dt = Table::new(&["image", "category", "IoU", "losses", "overlay"]);
+            for d in &t.disagreements {
+                dt.row(vec![
+                    d.file_name.clone(),
+                    d.category.clone(),
+                    num(d.iou),
+                    format!("{} / {}", num(d.losses[0]), num(d.losses[1])),
+                    d.overlay
+                        .as_ref()
+                        .map_or("–".into(), |o| format!("![overlay]({o})")),
+                ]);
+            }
+            out.push_str(&dt.render());
+            if drawn.is_empty() {
+                out.push_str("\n(The dataset names no image folder, so no overlays are drawn.)\n");
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,491 @@
+//! The loss table: how each loss sees a detector's results, next to the COCO
+//! metrics they are judged by.
+//!
+//! For one dataset with detections: COCO evaluation (hotcoco), then the
+//! detections are paired with ground truth by an [`Assignment`], and
+//!
+//! * every **box loss** is computed on the pairs: mean, median and p90; the
+//!   mean by ground-truth size bucket and for the most frequent categories;
+//!   the share of pairs whose gradient is exactly zero; Spearman's rank
+//!   correlation with 1 − IoU; and the scale check — the mean on the pairs
+//!   scaled by 0.5 and by 2 (boxes and image alike) over the mean on the
+//!   originals (1 for a scale-invariant loss, k for L1 on pixels, k² for L2);
+//! * every **classification loss** is computed on the detection scores,
+//!   matched detections as positives (target 1, or their IoU for quality
+//!   losses) and unmatched ones as negatives: the loss total split into
+//!   positives and negatives, and the share of the negatives' loss carried by
+//!   their hardest 20 % (the cumulative-loss analysis of Lin et al. 2017,
+//!   Fig. 4); and, over positives, the correlation of score and IoU (the
+//!   premise of QFL and VFL).
+//!
+//! Scores are turned into logits as ln(s / (1 − s)), with s clamped to
+//! [1e-6, 1 − 1e-6].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, SizeBucket};
+use crate::error::{Error, Problem, Result};
+use crate::evaluate::{self, Evaluation};
+use crate::losses::cls::{ClsKind, ClsLossSpec};
+use crate::losses::{BoxLoss, BoxLossKind, BoxLossSpec};
+use crate::matching::{self, Assigned, Assignment, Pair};
+use crate::stats::{mean, quantiles, spearman};
+
+/// `[loss_table]` in a config.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LossTableSection {
+    /// Dataset labels; default: every dataset of the config with detections.
+    #[serde(default)]
+    pub datasets: Vec<String>,
+    /// `coco@T`, `coco` or `best_iou`.
+    #[serde(default = "default_assignment")]
+    pub assignment: String,
+    /// Box-loss specs.
+    #[serde(default = "default_box_losses")]
+    pub box_losses: Vec<String>,
+    /// Classification-loss specs (per-logit losses).
+    #[serde(default = "default_cls_losses")]
+    pub cls_losses: Vec<String>,
+    /// How many of the most frequent categories get their own column.
+    #[serde(default = "default_top")]
+    pub top_categories: usize,
+    /// Overlay crops to draw where the dataset has images (0: none).
+    #[serde(default = "default_overlays")]
+    pub overlays: usize,
+    /// The two box losses whose disagreement picks the overlay pairs.
+    #[serde(default = "default_disagreement")]
+    pub disagreement: [String; 2],
+}
+
+fn default_assignment() -> String {
+    "coco@0.5".into()
+}
+
+/// The default box losses: the IoU family and the element-wise losses on
+/// Faster R-CNN deltas and on raw pixels.
+pub fn default_box_losses() -> Vec<String> {
+    [
+        "iou",
+        "giou",
+        "diou",
+        "ciou",
+        "eiou",
+        "siou",
+        "l1(encoding=deltas)",
+        "smooth_l1(encoding=deltas)",
+        "mse(encoding=deltas)",
+        "l1",
+        "smooth_l1",
+        "mse",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The default classification losses: BCE, focal for γ ∈ {0, 0.5, 1, 2, 5}
+/// (α = 0.25), QFL and VFL.
+pub fn default_cls_losses() -> Vec<String> {
+    [
+        "bce",
+        "focal(gamma=0)",
+        "focal(gamma=0.5)",
+        "focal(gamma=1)",
+        "focal(gamma=2)",
+        "focal(gamma=5)",
+        "qfl",
+        "vfl",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn default_top() -> usize {
+    10
+}
+
+fn default_overlays() -> usize {
+    6
+}
+
+fn default_disagreement() -> [String; 2] {
+    ["iou".into(), "ciou".into()]
+}
+
+/// The parsed, checked section.
+#[derive(Debug, Clone)]
+pub struct LossTablePlan {
+    /// Dataset labels.
+    pub datasets: Vec<String>,
+    /// Assignment rule.
+    pub assignment: Assignment,
+    /// Box losses.
+    pub box_losses: Vec<BoxLossSpec>,
+    /// Classification losses.
+    pub cls_losses: Vec<ClsLossSpec>,
+    /// Top categories.
+    pub top_categories: usize,
+    /// Overlay count.
+    pub overlays: usize,
+    /// The two losses compared for overlays.
+    pub disagreement: [BoxLossSpec; 2],
+}
+
+impl LossTableSection {
+    /// Checks specs and rules; errors name the config file and the key.
+    pub fn plan(&self, config: &std::path::Path) -> Result<LossTablePlan> {
+        let at = |key: &str, e: String| {
+            Error::input(Problem::at(
+                config,
+                format!("[loss_table] {key}"),
+                e,
+                "see `detloss losses` and README.md, \"Config reference\"",
+            ))
+        };
+        let box_losses = self
+            .box_losses
+            .iter()
+            .map(|s| BoxLossSpec::parse(s, None).map_err(|e| at("box_losses", e)))
+            .collect::<Result<Vec<_>>>()?;
+        let cls_losses = self
+            .cls_losses
+            .iter()
+            .map(|s| {
+                let spec = ClsLossSpec::parse(s).map_err(|e| at("cls_losses", e))?;
+                match spec.kind {
+                    ClsKind::Logit(_) => Ok(spec),
+                    ClsKind::Row(_) => Err(at("cls_losses", format!("`{s}` is a row loss; detections have one score each, so use per-logit losses"))),
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let disagreement = [
+            BoxLossSpec::parse(&self.disagreement[0], None).map_err(|e| at("disagreement", e))?,
+            BoxLossSpec::parse(&self.disagreement[1], None).map_err(|e| at("disagreement", e))?,
+        ];
+        let assignment = Assignment::parse(&self.assignment).map_err(|e| match e {
+            Error::Input(mut ps) => {
+                for p in &mut ps {
+                    p.file = Some(config.to_path_buf());
+                    p.record = Some("[loss_table] assignment".into());
+                }
+                Error::Input(ps)
+            }
+            other => other,
+        })?;
+        Ok(LossTablePlan {
+            datasets: self.datasets.clone(),
+            assignment,
+            box_losses,
+            cls_losses,
+            top_categories: self.top_categories,
+            overlays: self.overlays,
+            disagreement,
+        })
+    }
+}
+
+/// Mean of one loss over a group of pairs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupMean {
+    /// Group name (size bucket or category).
+    pub group: String,
+    /// Pairs in the group.
+    pub n: usize,
+    /// Mean loss (NaN → null when the group is empty).
+    pub mean: f64,
+}
+
+/// One box loss over the pairs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoxLossRow {
+    /// Canonical spec.
+    pub spec: String,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub median: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Mean by ground-truth size bucket.
+    pub by_size: Vec<GroupMean>,
+    /// Mean for the most frequent categories.
+    pub by_category: Vec<GroupMean>,
+    /// Share of pairs whose gradient is exactly zero.
+    pub zero_gradient_share: f64,
+    /// Spearman's ρ with 1 − IoU.
+    pub spearman_vs_1_minus_iou: f64,
+    /// Mean on pairs scaled ×0.5 over the mean on the originals.
+    pub scale_ratio_half: f64,
+    /// Mean on pairs scaled ×2 over the mean on the originals.
+    pub scale_ratio_double: f64,
+}
+
+/// One classification loss over the detections.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClsLossRow {
+    /// Canonical spec.
+    pub spec: String,
+    /// Σ over positives.
+    pub positive_total: f64,
+    /// Σ over negatives.
+    pub negative_total: f64,
+    /// Share of the total carried by negatives.
+    pub negative_share: f64,
+    /// Share of the negatives' loss carried by the hardest 20 % of negatives.
+    pub hardest_20pct_negative_share: f64,
+}
+
+/// Everything the loss table reports for one dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct LossTable {
+    /// Dataset label.
+    pub dataset: String,
+    /// Assignment rule.
+    pub assignment: String,
+    /// COCO evaluation.
+    pub evaluation: Evaluation,
+    /// Detections.
+    pub detections: usize,
+    /// Pairs (positives).
+    pub pairs: usize,
+    /// Unmatched detections (negatives).
+    pub negatives: usize,
+    /// Mean IoU over pairs.
+    pub mean_iou: f64,
+    /// Box losses.
+    pub box_losses: Vec<BoxLossRow>,
+    /// Classification losses.
+    pub cls_losses: Vec<ClsLossRow>,
+    /// Pearson correlation of score and IoU over positives.
+    pub score_iou_pearson: f64,
+    /// Spearman correlation of score and IoU over positives.
+    pub score_iou_spearman: f64,
+    /// The pairs on which the two `disagreement` losses differ most.
+    pub disagreements: Vec<Disagreement>,
+}
+
+/// A pair singled out for an overlay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Disagreement {
+    /// Image id.
+    pub image_id: u64,
+    /// Image file name.
+    pub file_name: String,
+    /// Category name.
+    pub category: String,
+    /// IoU.
+    pub iou: f64,
+    /// The two losses' values.
+    pub losses: [f64; 2],
+    /// Predicted box.
+    pub pred: [f64; 4],
+    /// Ground-truth box.
+    pub target: [f64; 4],
+    /// The overlay file, relative to the report, when one was drawn.
+    pub overlay: Option<String>,
+}
+
+fn scaled(p: &Pair, k: f64) -> ([f64; 4], [f64; 4], [f64; 2]) {
+    (
+        p.pred.map(|v| v * k),
+        p.target.map(|v| v * k),
+        p.image_size.map(|v| v * k),
+    )
+}
+
+fn loss_values(spec: &BoxLossSpec, pairs: &[Pair], k: f64) -> (Vec<f64>, Vec<bool>) {
+    pairs
+        .iter()
+        .map(|p| {
+            let (a, b, size) = scaled(p, k);
+            let (v, g) = spec.pair_sized(a, b, size);
+            (v, g.iter().all(|x| *x == 0.0))
+        })
+        .unzip()
+}
+
+fn box_row(spec: &BoxLossSpec, pairs: &[Pair], top: &[(u64, String)]) -> BoxLossRow {
+    let (values, zero) = loss_values(spec, pairs, 1.0);
+    let (half, _) = loss_values(spec, pairs, 0.5);
+    let (double, _) = loss_values(spec, pairs, 2.0);
+    let q = quantiles(&values, &[0.5, 0.9]);
+    let base = mean(&values);
+    let group = |name: String, keep: &dyn Fn(&Pair) -> bool| {
+        let v: Vec<f64> = pairs
+            .iter()
+            .zip(&values)
+            .filter(|(p, _)| keep(p))
+            .map(|(_, v)| *v)
+            .collect();
+        GroupMean {
+            group: name,
+            n: v.len(),
+            mean: mean(&v),
+        }
+    };
+    let one_minus_iou: Vec<f64> = pairs.iter().map(|p| 1.0 - p.iou).collect();
+    BoxLossRow {
+        spec: spec.canonical.clone(),
+        mean: base,
+        median: q[0].value,
+        p90: q[1].value,
+        by_size: SizeBucket::ALL
+            .iter()
+            .map(|b| group(b.name().into(), &|p: &Pair| p.bucket == *b))
+            .collect(),
+        by_category: top
+            .iter()
+            .map(|(id, name)| group(name.clone(), &|p: &Pair| p.category_id == *id))
+            .collect(),
+        zero_gradient_share: if pairs.is_empty() {
+            f64::NAN
+        } else {
+            zero.iter().filter(|z| **z).count() as f64 / pairs.len() as f64
+        },
+        spearman_vs_1_minus_iou: spearman(&values, &one_minus_iou),
+        scale_ratio_half: mean(&half) / base,
+        scale_ratio_double: mean(&double) / base,
+    }
+}
+
+fn logit(score: f64) -> f64 {
+    let s = score.clamp(1e-6, 1.0 - 1e-6);
+    (s / (1.0 - s)).ln()
+}
+
+fn cls_row(spec: &ClsLossSpec, ds: &Dataset, assigned: &Assigned) -> ClsLossRow {
+    let ClsKind::Logit(loss) = &spec.kind else {
+        unreachable!("checked by plan()")
+    };
+    let dets = ds.dets.as_ref().expect("assigned datasets have detections");
+    let quality = matches!(
+        loss,
+        crate::losses::cls::LogitLoss::Qfl { .. } | crate::losses::cls::LogitLoss::Vfl { .. }
+    );
+    let iou_of: BTreeMap<usize, f64> = assigned.pairs.iter().map(|p| (p.det, p.iou)).collect();
+    let (mut pos, mut neg) = (0.0, Vec::new());
+    for d in 0..dets.len() {
+        let target = match assigned.matched[d] {
+            Some(_) if quality => iou_of[&d],
+            Some(_) => 1.0,
+            None => 0.0,
+        };
+        let (v, _) = loss.eval(logit(dets.score[d]), target);
+        if assigned.matched[d].is_some() {
+            pos += v;
+        } else {
+            neg.push(v);
+        }
+    }
+    let neg_total: f64 = neg.iter().sum();
+    neg.sort_by(|a, b| b.total_cmp(a));
+    let k = ((neg.len() as f64) * 0.2).ceil() as usize;
+    let hardest: f64 = neg[..k.min(neg.len())].iter().sum();
+    ClsLossRow {
+        spec: spec.canonical.clone(),
+        positive_total: pos,
+        negative_total: neg_total,
+        negative_share: neg_total / (pos + neg_total),
+        hardest_20pct_negative_share: if neg_total > 0.0 {
+            hardest / neg_total
+        } else {
+            f64::NAN
+        },
+    }
+}
+
+/// Computes the loss table of one dataset.
+pub fn compute(ds: &Dataset, plan: &LossTablePlan) -> Result<LossTable> {
+    let evaluation = evaluate::evaluate(ds)?;
+    let assigned = matching::assign(ds, plan.assignment)?;
+    let pairs = &assigned.pairs;
+    let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+    for p in pairs {
+        *counts.entry(p.category_id).or_default() += 1;
+    }
+    let mut by_count: Vec<(u64, usize)> = counts.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top: Vec<(u64, String)> = by_count
+        .iter()
+        .take(plan.top_categories)
+        .map(|(id, _)| (*id, ds.category_name(*id)))
+        .collect();
+    let box_losses = plan
+        .box_losses
+        .iter()
+        .map(|s| box_row(s, pairs, &top))
+        .collect();
+    let cls_losses = plan
+        .cls_losses
+        .iter()
+        .map(|s| cls_row(s, ds, &assigned))
+        .collect();
+    let ious: Vec<f64> = pairs.iter().map(|p| p.iou).collect();
+    let scores: Vec<f64> = pairs.iter().map(|p| p.score).collect();
+    let detections = ds.dets.as_ref().map_or(0, |d| d.len());
+    Ok(LossTable {
+        dataset: ds.label.clone(),
+        assignment: plan.assignment.name(),
+        evaluation,
+        detections,
+        pairs: pairs.len(),
+        negatives: detections - pairs.len(),
+        mean_iou: mean(&ious),
+        box_losses,
+        cls_losses,
+        score_iou_pearson: crate::stats::pearson(&scores, &ious),
+        score_iou_spearman: spearman(&scores, &ious),
+        disagreements: disagreements(ds, pairs, &plan.disagreement, plan.overlays),
+    })
+}
+
+/// The pairs where the second loss exceeds the first by most, relative to
+/// the first: with `[iou, ciou]`, the pairs whose IoU is similar but whose
+/// centre distance and aspect ratio CIoU penalises hardest.
+fn disagreements(
+    ds: &Dataset,
+    pairs: &[Pair],
+    losses: &[BoxLossSpec; 2],
+    n: usize,
+) -> Vec<Disagreement> {
+    let mut scored: Vec<(f64, usize, [f64; 2])> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let a = losses[0].pair_sized(p.pred, p.target, p.image_size).0;
+            let b = losses[1].pair_sized(p.pred, p.target, p.image_size).0;
+            ((b - a) / a.abs().max(1e-9), i, [a, b])
+        })
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, i, v)| {
+            let p = &pairs[i];
+            Disagreement {
+                image_id: p.image_id,
+                file_name: ds
+                    .image(p.image_id)
+                    .map(|im| im.file_name.clone())
+                    .unwrap_or_default(),
+                category: ds.category_name(p.category_id),
+                iou: p.iou,
+                losses: v,
+                pred: p.pred,
+                target: p.target,
+                overlay: None,
+            }
+        })
+        .collect()
+}
+
+/// What `BoxLossSpec` encodings a table uses, for the report's notes.
+pub fn encoding_of(spec: &BoxLossSpec) -> &'static str {
+    match spec.kind {
+        BoxLossKind::Element(_, e) => e.name(),
+        BoxLossKind::Iou(_) => "—",
+    }
+}
