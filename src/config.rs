@@ -31,6 +31,9 @@ pub struct Config {
     /// The loss-table experiment.
     #[serde(default)]
     pub loss_table: Option<crate::experiments::loss_table::LossTableSection>,
+    /// Baseline comparison settings.
+    #[serde(default)]
+    pub check: crate::check::CheckSection,
 }
 
 /// `[plots]`: the loss-curve figures (focal vs CE, QFL, margin losses,

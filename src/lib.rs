@@ -12,12 +12,14 @@
 //! | experiments (dataset summary, format agreement, loss tables) | [`experiments`] |
 //! | figures (loss curves, PNG and SVG) | [`plots`] |
 //! | report (markdown + `results.json`, written atomically) | [`report`], [`run`] |
+//! | compare with a committed baseline (`--check`, `--bless`) | [`check`] |
 //! | config and command line | [`config`], [`cli`] |
 //!
 //! Boxes are xyxy `f64` in continuous pixel coordinates; see [`data::boxes`]
 //! for every convention and conversion.
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod data;

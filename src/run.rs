@@ -32,6 +32,10 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Worker threads in use.
     pub threads: usize,
+    /// `--check [FILE]`: `Some(None)` takes the config's `[check] baseline`.
+    pub check: Option<Option<PathBuf>>,
+    /// `--bless`: write the baseline instead of comparing.
+    pub bless: bool,
 }
 
 /// Provenance of one dataset in `results.json`.
@@ -62,6 +66,8 @@ pub struct Header {
     pub config_sha256: String,
     /// Worker threads.
     pub threads: usize,
+    /// The git commit of the working directory, when it is a checkout.
+    pub git_commit: Option<String>,
     /// Datasets and their files.
     pub datasets: Vec<DatasetHeader>,
 }
@@ -150,6 +156,24 @@ pub fn report_loaded(ds: &Dataset) {
     }
 }
 
+/// `git rev-parse HEAD` (with `-dirty` when the tree has changes), if git
+/// and a checkout are there.
+fn git_commit() -> Option<String> {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let head = run(&["rev-parse", "HEAD"])?;
+    let dirty =
+        run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty { format!("{head}-dirty") } else { head })
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -200,6 +224,7 @@ pub fn compute(cfg: &LoadedConfig, datasets: &[Dataset], threads: usize) -> Resu
             config: cfg.path.display().to_string(),
             config_sha256: sha256_hex(cfg.text.as_bytes()),
             threads,
+            git_commit: git_commit(),
             datasets: datasets
                 .iter()
                 .map(|d| DatasetHeader {
@@ -229,6 +254,10 @@ pub fn render_markdown(cfg: &LoadedConfig, r: &Results, wall_seconds: f64) -> St
     t.row(vec![
         "config".into(),
         format!("`{}` (sha256 `{}`)", h.config, &h.config_sha256[..16]),
+    ]);
+    t.row(vec![
+        "git commit".into(),
+        h.git_commit.clone().unwrap_or_else(|| "–".into()),
     ]);
     t.row(vec!["threads".into(), h.threads.to_string()]);
     t.row(vec!["wall time".into(), format!("{wall_seconds:.2} s")]);
@@ -311,10 +340,47 @@ fn overlays(results: &mut Results, datasets: &[Dataset], quiet: bool) -> Vec<(Pa
     files
 }
 
-/// Runs a config end to end and returns the report folder.
-pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<(PathBuf, Results)> {
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// The report folder.
+    pub dir: PathBuf,
+    /// The results.
+    pub results: Results,
+    /// The `results.json` bytes.
+    pub json: Vec<u8>,
+    /// The baseline comparison, with `--check` (not with `--bless`).
+    pub check: Option<crate::check::Outcome>,
+    /// The baseline written, with `--bless`.
+    pub blessed: Option<PathBuf>,
+}
+
+/// Runs a config end to end: report folder, and the baseline check or bless.
+pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<RunOutput> {
     let start = Instant::now();
     let cfg = config::load(config_path)?;
+    let baseline = match &opts.check {
+        None if opts.bless => {
+            return Err(Error::input(crate::error::Problem::general(
+                "--bless without --check",
+                "name the baseline to write: `--check reports/baselines/NAME.json --bless`",
+            )));
+        }
+        None => None,
+        Some(Some(p)) => Some(p.clone()),
+        Some(None) => Some(cfg.config.check.baseline.as_ref().map(|b| cfg.base_dir().join(b)).ok_or_else(|| {
+            Error::input(crate::error::Problem::in_file(
+                &cfg.path,
+                "--check without a file, and the config has no [check] baseline",
+                "give the baseline path after --check, or set `baseline` in the config's [check] section",
+            ))
+        })?),
+    };
+    // Read the baseline first: a missing or broken one fails before any work.
+    let baseline_doc = match (&baseline, opts.bless) {
+        (Some(p), false) => Some(crate::check::read_baseline(p)?),
+        _ => None,
+    };
     let datasets = load_datasets(&cfg, opts)?;
     let mut results = compute(&cfg, &datasets, opts.threads)?;
     let mut files = overlays(&mut results, &datasets, opts.quiet);
@@ -327,16 +393,41 @@ pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<(PathBuf, Res
         }
     }
     let md = render_markdown(&cfg, &results, start.elapsed().as_secs_f64());
-    let json = serde_json::to_vec_pretty(&results)
-        .map_err(|e| Error::runtime(format!("cannot serialise results: {e}")))?;
+    let json = [
+        serde_json::to_vec_pretty(&results)
+            .map_err(|e| Error::runtime(format!("cannot serialise results: {e}")))?,
+        b"\n".to_vec(),
+    ]
+    .concat();
+    let mut check = None;
+    if let (Some(path), Some(doc)) = (&baseline, &baseline_doc) {
+        let now: serde_json::Value = serde_json::from_slice(&json)
+            .map_err(|e| Error::runtime(format!("cannot re-read results: {e}")))?;
+        let outcome = crate::check::compare(doc, &now, &cfg.config.check);
+        files.push((
+            PathBuf::from("check.md"),
+            outcome.markdown(path).into_bytes(),
+        ));
+        check = Some(outcome);
+    }
     files.extend([
         (PathBuf::from("report.md"), md.into_bytes()),
-        (
-            PathBuf::from("results.json"),
-            [json, b"\n".to_vec()].concat(),
-        ),
+        (PathBuf::from("results.json"), json.clone()),
         (PathBuf::from("config.toml"), cfg.text.clone().into_bytes()),
     ]);
     let dir = report::write_atomically(&opts.out, &cfg.run_name, &files)?;
-    Ok((dir, results))
+    let mut blessed = None;
+    if opts.bless
+        && let Some(path) = &baseline
+    {
+        report::write_file_atomically(path, &json)?;
+        blessed = Some(path.clone());
+    }
+    Ok(RunOutput {
+        dir,
+        results,
+        json,
+        check,
+        blessed,
+    })
 }

@@ -39,6 +39,17 @@ pub struct Cli {
     /// Print only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Compare the run's results with a baseline (default: the config's
+    /// `[check] baseline`); exit code 1 when a metric moved.
+    #[arg(long, global = true, value_name = "BASELINE", num_args = 0..=1)]
+    pub check: Option<Option<PathBuf>>,
+    /// With --check: write the baseline from this run instead of comparing.
+    #[arg(long, global = true)]
+    pub bless: bool,
+    /// What a run prints on stdout: `text` (nothing; a summary on stderr) or
+    /// `json` (results.json, for scripts).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
     /// What to do; without one, `run` the config.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -139,6 +150,18 @@ fn parse_corners(s: &str) -> std::result::Result<VocCorners, String> {
     }
 }
 
+/// Writes to stdout, ignoring a closed pipe (`detloss … | head`).
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+macro_rules! emitln {
+    ($($arg:tt)*) => {
+        emit(&format!("{}\n", format!($($arg)*)))
+    };
+}
+
 /// Runs the parsed command line; the `Ok` value is the exit code.
 pub fn execute(cli: Cli) -> Result<i32> {
     let threads = cli
@@ -160,6 +183,8 @@ pub fn execute(cli: Cli) -> Result<i32> {
         strict: cli.strict,
         quiet: cli.quiet,
         threads,
+        check: cli.check.clone(),
+        bless: cli.bless,
     };
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
@@ -169,11 +194,66 @@ pub fn execute(cli: Cli) -> Result<i32> {
                     "run `detloss --config configs/quickstart.toml`, or see `detloss --help`",
                 )));
             };
-            let (dir, _) = run::run_config(&config, &opts)?;
-            if !opts.quiet {
-                eprintln!("wrote {}", dir.join("report.md").display());
+            let out = run::run_config(&config, &opts)?;
+            if cli.format == "json" {
+                emit(&String::from_utf8_lossy(&out.json));
+            } else if !opts.quiet {
+                eprintln!("wrote {}", out.dir.join("report.md").display());
             }
-            Ok(0)
+            if let Some(p) = &out.blessed {
+                if !opts.quiet {
+                    eprintln!("blessed {}", p.display());
+                }
+                return Ok(0);
+            }
+            match &out.check {
+                Some(outcome) if !outcome.passed() => {
+                    let fails = outcome.failures();
+                    let mut t = crate::report::markdown::Table::new(&[
+                        "metric",
+                        "baseline",
+                        "now",
+                        "delta",
+                        "tolerance",
+                        "status",
+                    ]);
+                    for l in fails.iter().take(40) {
+                        t.row(vec![
+                            l.metric.clone(),
+                            l.baseline.clone(),
+                            l.now.clone(),
+                            l.delta.clone(),
+                            l.tolerance.clone(),
+                            l.status.to_string(),
+                        ]);
+                    }
+                    // Regressions are the point of --check: print them even with --quiet.
+                    eprintln!(
+                        "check failed: {} metrics differ from the baseline",
+                        fails.len()
+                    );
+                    eprint!("{}", t.render());
+                    if fails.len() > 40 {
+                        eprintln!(
+                            "… and {} more: {}",
+                            fails.len() - 40,
+                            out.dir.join("check.md").display()
+                        );
+                    }
+                    eprintln!(
+                        "If the change is intended, re-bless: detloss --config {} --check BASELINE --bless",
+                        config.display()
+                    );
+                    Ok(1)
+                }
+                Some(outcome) => {
+                    if !opts.quiet {
+                        eprintln!("check passed: {} metrics hold", outcome.lines.len());
+                    }
+                    Ok(0)
+                }
+                None => Ok(0),
+            }
         }
         Command::Validate(a) => validate(a, &opts),
         Command::Datasets => {
@@ -199,7 +279,7 @@ pub fn execute(cli: Cli) -> Result<i32> {
             };
             for p in crate::synth::write(&out, spec)? {
                 if !opts.quiet {
-                    println!("{}", p.display());
+                    emitln!("{}", p.display());
                 }
             }
             Ok(0)
@@ -211,13 +291,13 @@ pub fn execute(cli: Cli) -> Result<i32> {
             pb.finish_and_clear();
             for p in written? {
                 if !opts.quiet {
-                    println!("{}", p.display());
+                    emitln!("{}", p.display());
                 }
             }
             Ok(0)
         }
         Command::Losses => {
-            print!("{}", loss::listing());
+            emit(&loss::listing());
             Ok(0)
         }
         Command::Loss(a) => {
@@ -251,7 +331,7 @@ fn validate(a: ValidateArgs, opts: &RunOptions) -> Result<i32> {
         run::report_loaded(&ds);
         let qs = crate::config::SummarySection::default().quantiles;
         let s = crate::experiments::summary::summarise(&ds, &qs);
-        println!("{}", crate::report::sections::summary(&[s], &qs));
+        emitln!("{}", crate::report::sections::summary(&[s], &qs));
     }
     Ok(0)
 }
@@ -261,15 +341,15 @@ fn list_datasets(opts: &RunOptions) {
     let roots = data::root::data_roots(opts.data_root.as_deref());
     for (name, d) in &m.datasets {
         let found = roots.iter().map(|(r, _)| r.join(name)).find(|p| p.is_dir());
-        println!("{name}: {}", d.title);
-        println!(
+        emitln!("{name}: {}", d.title);
+        emitln!(
             "  formats: {} (default {})",
             d.formats.keys().cloned().collect::<Vec<_>>().join(", "),
             d.default_format.name()
         );
         match found {
-            Some(p) => println!("  found at {}", p.display()),
-            None => println!(
+            Some(p) => emitln!("  found at {}", p.display()),
+            None => emitln!(
                 "  not found; searched {}; {}",
                 roots
                     .iter()

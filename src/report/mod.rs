@@ -28,7 +28,15 @@ pub fn write_atomically(
     let target = out_root.join(run_name);
     let tmp = out_root.join(format!(".{run_name}.tmp-{pid}"));
     let old = out_root.join(format!(".{run_name}.old-{pid}"));
-    let _ = std::fs::remove_dir_all(&tmp);
+    // Leftovers of interrupted runs (Ctrl-C exits at once) are removed first.
+    if let Ok(entries) = std::fs::read_dir(out_root) {
+        let prefix = format!(".{run_name}.tmp-");
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
     let result = (|| {
         for (rel, bytes) in files {
             let p = tmp.join(rel);
@@ -56,6 +64,22 @@ pub fn write_atomically(
         let _ = std::fs::remove_dir_all(&tmp);
     }
     result.map(|()| target)
+}
+
+/// Writes one file through a temporary sibling and a rename, creating the
+/// parent folder.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::runtime(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::runtime(format!("cannot write {}: {e}", path.display()))
+        })
 }
 
 #[cfg(test)]
