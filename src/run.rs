@@ -392,6 +392,8 @@ pub fn run_config(config_path: &Path, opts: &RunOptions) -> Result<RunOutput> {
             files.push((PathBuf::from("figures").join(name), bytes));
         }
     }
+    // The wall time goes into report.md only: results.json stays byte-identical
+    // across runs of one config.
     let md = render_markdown(&cfg, &results, start.elapsed().as_secs_f64());
     let json = [
         serde_json::to_vec_pretty(&results)

@@ -281,18 +281,7 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
     }
     let json =
         serde_json::to_vec(&out).map_err(|e| Error::runtime(format!("cannot serialise: {e}")))?;
-    write_atomic(output, &json)
-}
-
-/// Writes a file through a temporary sibling and a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::runtime(format!("cannot write {}: {e}", path.display()))
-        })
+    crate::report::write_file_atomically(output, &json)
 }
 
 #[derive(Serialize)]
@@ -463,7 +452,7 @@ fn run_cls(spec: &ClsLossSpec, args: &super::LossArgs, threads: usize) -> Result
         })
     }
     .map_err(|e| Error::runtime(format!("cannot serialise: {e}")))?;
-    write_atomic(output, &json)
+    crate::report::write_file_atomically(output, &json)
 }
 
 /// With `--repeat`, prints the compute time of the repeated batch to stderr.

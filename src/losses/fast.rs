@@ -22,13 +22,27 @@ fn dmax<T: Float>(a: T, b: T) -> T {
     }
 }
 
-/// GIoU loss, torchvision 0.29 conventions (`generalized_box_iou_loss`,
-/// eps 1e-7, intersection only where both overlaps are positive), with the
-/// corner sorting of [`super::iou_family`].
+/// The geometry both kernels start from: sorted corners (as
+/// [`super::iou_family`] sorts them), the torchvision intersection (only
+/// where both overlaps are positive), union and enclosing box.
+struct Pair<T> {
+    swap_x: bool,
+    swap_y: bool,
+    p: [T; 4],
+    g: [T; 4],
+    w: T,
+    h: T,
+    iw: T,
+    ih: T,
+    overlap: bool,
+    inter: T,
+    union: T,
+    cw: T,
+    ch: T,
+}
+
 #[inline(always)]
-pub fn giou_torchvision<T: Float>(pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
-    let eps = T::from(1e-7).unwrap_or_else(T::nan);
-    let one = T::one();
+fn setup<T: Float>(pred: [T; 4], target: [T; 4]) -> Pair<T> {
     let zero = T::zero();
     let swap_x = pred[0] > pred[2];
     let swap_y = pred[1] > pred[3];
@@ -42,41 +56,103 @@ pub fn giou_torchvision<T: Float>(pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
     } else {
         (pred[1], pred[3])
     };
-    let (gx1, gx2) = (target[0].min(target[2]), target[0].max(target[2]));
-    let (gy1, gy2) = (target[1].min(target[3]), target[1].max(target[3]));
+    let g = [
+        target[0].min(target[2]),
+        target[1].min(target[3]),
+        target[0].max(target[2]),
+        target[1].max(target[3]),
+    ];
     let (w, h) = (x2 - x1, y2 - y1);
-    let area = w * h;
-    let area_g = (gx2 - gx1) * (gy2 - gy1);
-    let iw = x2.min(gx2) - x1.max(gx1);
-    let ih = y2.min(gy2) - y1.max(gy1);
+    let iw = x2.min(g[2]) - x1.max(g[0]);
+    let ih = y2.min(g[3]) - y1.max(g[1]);
     let overlap = iw > zero && ih > zero;
     let inter = if overlap { iw * ih } else { zero };
-    let union = area + area_g - inter;
-    let iou = inter / (union + eps);
-    let cw = x2.max(gx2) - x1.min(gx1);
-    let ch = y2.max(gy2) - y1.min(gy1);
-    let ac = cw * ch;
-    let loss = -iou + one + (ac - union) / (ac + eps);
+    let union = w * h + (g[2] - g[0]) * (g[3] - g[1]) - inter;
+    let cw = x2.max(g[2]) - x1.min(g[0]);
+    let ch = y2.max(g[3]) - y1.min(g[1]);
+    Pair {
+        swap_x,
+        swap_y,
+        p: [x1, y1, x2, y2],
+        g,
+        w,
+        h,
+        iw,
+        ih,
+        overlap,
+        inter,
+        union,
+        cw,
+        ch,
+    }
+}
 
-    // Reverse mode.
-    let inv_u = one / (union + eps);
-    let inv_c = one / (ac + eps);
-    let d_ac = (union + eps) * inv_c * inv_c;
-    let d_union = -inv_c + inter * inv_u * inv_u;
-    let d_inter = -inv_u - d_union;
-    let (d_iw, d_ih) = if overlap {
-        (d_inter * ih, d_inter * iw)
+/// Adjoints of the pieces of [`Pair`] (and of the centre offsets), mapped
+/// back to ∂loss/∂(x1, y1, x2, y2) of the prediction as given.
+struct Adjoints<T> {
+    /// ∂/∂union.
+    union: T,
+    /// ∂/∂inter.
+    inter: T,
+    /// ∂/∂w and ∂/∂h beyond the union's area term.
+    w: T,
+    h: T,
+    /// ∂/∂cw, ∂/∂ch.
+    cw: T,
+    ch: T,
+    /// ∂/∂(x1 + x2), ∂/∂(y1 + y2).
+    sx: T,
+    sy: T,
+}
+
+#[inline(always)]
+fn gradient<T: Float>(q: &Pair<T>, a: Adjoints<T>) -> [T; 4] {
+    let zero = T::zero();
+    let [x1, y1, x2, y2] = q.p;
+    let [gx1, gy1, gx2, gy2] = q.g;
+    let d_w = a.w + a.union * q.h;
+    let d_h = a.h + a.union * q.w;
+    let (d_iw, d_ih) = if q.overlap {
+        (a.inter * q.ih, a.inter * q.iw)
     } else {
         (zero, zero)
     };
-    let (d_cw, d_ch) = (d_ac * ch, d_ac * cw);
-    let gx1_ = -d_union * h - d_iw * dmax(x1, gx1) - d_cw * dmax(gx1, x1);
-    let gx2_ = d_union * h + d_iw * dmax(gx2, x2) + d_cw * dmax(x2, gx2);
-    let gy1_ = -d_union * w - d_ih * dmax(y1, gy1) - d_ch * dmax(gy1, y1);
-    let gy2_ = d_union * w + d_ih * dmax(gy2, y2) + d_ch * dmax(y2, gy2);
-    let (g0, g2) = if swap_x { (gx2_, gx1_) } else { (gx1_, gx2_) };
-    let (g1, g3) = if swap_y { (gy2_, gy1_) } else { (gy1_, gy2_) };
-    (loss, [g0, g1, g2, g3])
+    let gx1_ = -d_w - d_iw * dmax(x1, gx1) - a.cw * dmax(gx1, x1) + a.sx;
+    let gx2_ = d_w + d_iw * dmax(gx2, x2) + a.cw * dmax(x2, gx2) + a.sx;
+    let gy1_ = -d_h - d_ih * dmax(y1, gy1) - a.ch * dmax(gy1, y1) + a.sy;
+    let gy2_ = d_h + d_ih * dmax(gy2, y2) + a.ch * dmax(y2, gy2) + a.sy;
+    let (g0, g2) = if q.swap_x { (gx2_, gx1_) } else { (gx1_, gx2_) };
+    let (g1, g3) = if q.swap_y { (gy2_, gy1_) } else { (gy1_, gy2_) };
+    [g0, g1, g2, g3]
+}
+
+/// GIoU loss, torchvision 0.29 conventions (`generalized_box_iou_loss`,
+/// eps 1e-7, intersection only where both overlaps are positive), with the
+/// corner sorting of [`super::iou_family`].
+#[inline(always)]
+pub fn giou_torchvision<T: Float>(pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
+    let eps = T::from(1e-7).unwrap_or_else(T::nan);
+    let (one, zero) = (T::one(), T::zero());
+    let q = setup(pred, target);
+    let iou = q.inter / (q.union + eps);
+    let ac = q.cw * q.ch;
+    let loss = -iou + one + (ac - q.union) / (ac + eps);
+    // Reverse mode.
+    let inv_u = one / (q.union + eps);
+    let inv_c = one / (ac + eps);
+    let d_ac = (q.union + eps) * inv_c * inv_c;
+    let d_union = -inv_c + q.inter * inv_u * inv_u;
+    let adj = Adjoints {
+        union: d_union,
+        inter: -inv_u - d_union,
+        w: zero,
+        h: zero,
+        cw: d_ac * q.ch,
+        ch: d_ac * q.cw,
+        sx: zero,
+        sy: zero,
+    };
+    (loss, gradient(&q, adj))
 }
 
 /// DIoU (`CIOU = false`) or CIoU (`CIOU = true`) loss, torchvision 0.29
@@ -90,35 +166,13 @@ pub fn diou_ciou_torchvision<T: Float, const CIOU: bool>(
 ) -> (T, [T; 4]) {
     let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
     let eps = c(1e-7);
-    let one = T::one();
-    let zero = T::zero();
-    let half = c(0.5);
-    let swap_x = pred[0] > pred[2];
-    let swap_y = pred[1] > pred[3];
-    let (x1, x2) = if swap_x {
-        (pred[2], pred[0])
-    } else {
-        (pred[0], pred[2])
-    };
-    let (y1, y2) = if swap_y {
-        (pred[3], pred[1])
-    } else {
-        (pred[1], pred[3])
-    };
-    let (gx1, gx2) = (target[0].min(target[2]), target[0].max(target[2]));
-    let (gy1, gy2) = (target[1].min(target[3]), target[1].max(target[3]));
-    let (w, h) = (x2 - x1, y2 - y1);
-    let (wg, hg) = (gx2 - gx1, gy2 - gy1);
-    let iw = x2.min(gx2) - x1.max(gx1);
-    let ih = y2.min(gy2) - y1.max(gy1);
-    let overlap = iw > zero && ih > zero;
-    let inter = if overlap { iw * ih } else { zero };
-    let union = w * h + wg * hg - inter;
-    let inv_u = one / (union + eps);
-    let iou = inter * inv_u;
-    let cw = x2.max(gx2) - x1.min(gx1);
-    let ch = y2.max(gy2) - y1.min(gy1);
-    let c2 = cw * cw + ch * ch + eps;
+    let (one, zero, half) = (T::one(), T::zero(), c(0.5));
+    let q = setup(pred, target);
+    let inv_u = one / (q.union + eps);
+    let iou = q.inter * inv_u;
+    let c2 = q.cw * q.cw + q.ch * q.ch + eps;
+    let [x1, y1, x2, y2] = q.p;
+    let [gx1, gy1, gx2, gy2] = q.g;
     let sx = x1 + x2 - gx1 - gx2;
     let sy = y1 + y2 - gy1 - gy2;
     let rho2 = (sx * sx + sy * sy) * c(0.25);
@@ -133,40 +187,33 @@ pub fn diou_ciou_torchvision<T: Float, const CIOU: bool>(
                 super::dual::atan(a / b)
             }
         };
-        let dtheta = angle(wg, hg) - angle(w, h);
+        let dtheta = angle(gx2 - gx1, gy2 - gy1) - angle(q.w, q.h);
         let k = c(4.0 / (std::f64::consts::PI * std::f64::consts::PI));
         let v = k * dtheta * dtheta;
         let alpha = v / (-iou + one + v + eps);
         loss = loss + alpha * v;
         // ∂(α v)/∂θ with α constant, θ = atan(w/h): −2kα(θ_g − θ);
         // ∂θ/∂w = h/(w² + h²), ∂θ/∂h = −w/(w² + h²) (0 at the origin).
-        let r2 = w * w + h * h;
+        let r2 = q.w * q.w + q.h * q.h;
         let inv_r2 = if r2 > zero { one / r2 } else { zero };
         let d_theta = -(k + k) * alpha * dtheta;
-        d_w = d_theta * h * inv_r2;
-        d_h = -d_theta * w * inv_r2;
+        d_w = d_theta * q.h * inv_r2;
+        d_h = -d_theta * q.w * inv_r2;
     }
-
     // Reverse mode.
-    let d_union = inter * inv_u * inv_u;
-    let d_inter = -inv_u - d_union;
-    d_w = d_w + d_union * h;
-    d_h = d_h + d_union * w;
-    let (d_iw, d_ih) = if overlap {
-        (d_inter * ih, d_inter * iw)
-    } else {
-        (zero, zero)
-    };
+    let d_union = q.inter * inv_u * inv_u;
     let d_c2 = -rho2 * inv_c2 * inv_c2;
-    let (d_cw, d_ch) = (d_c2 * (cw + cw), d_c2 * (ch + ch));
-    let (d_sx, d_sy) = (inv_c2 * sx * half, inv_c2 * sy * half);
-    let gx1_ = -d_w - d_iw * dmax(x1, gx1) - d_cw * dmax(gx1, x1) + d_sx;
-    let gx2_ = d_w + d_iw * dmax(gx2, x2) + d_cw * dmax(x2, gx2) + d_sx;
-    let gy1_ = -d_h - d_ih * dmax(y1, gy1) - d_ch * dmax(gy1, y1) + d_sy;
-    let gy2_ = d_h + d_ih * dmax(gy2, y2) + d_ch * dmax(y2, gy2) + d_sy;
-    let (g0, g2) = if swap_x { (gx2_, gx1_) } else { (gx1_, gx2_) };
-    let (g1, g3) = if swap_y { (gy2_, gy1_) } else { (gy1_, gy2_) };
-    (loss, [g0, g1, g2, g3])
+    let adj = Adjoints {
+        union: d_union,
+        inter: -inv_u - d_union,
+        w: d_w,
+        h: d_h,
+        cw: d_c2 * (q.cw + q.cw),
+        ch: d_c2 * (q.ch + q.ch),
+        sx: inv_c2 * sx * half,
+        sy: inv_c2 * sy * half,
+    };
+    (loss, gradient(&q, adj))
 }
 
 #[cfg(test)]

@@ -415,39 +415,21 @@ impl BoxLoss for BoxLossSpec {
         loss: &mut [T],
         grad: [&mut [T]; 4],
     ) {
+        // One loop per (loss, variant), so the formula's branches fold away.
         macro_rules! iou_variants {
-            ($l:expr) => {
-                match self.variant {
-                    Variant::Torchvision => run_batch(
-                        |p, t| split($l.eval(Variant::Torchvision, p, t)),
-                        pred,
-                        target,
-                        loss,
-                        grad,
-                    ),
-                    Variant::Mmdet => run_batch(
-                        |p, t| split($l.eval(Variant::Mmdet, p, t)),
-                        pred,
-                        target,
-                        loss,
-                        grad,
-                    ),
-                    Variant::Ultralytics => run_batch(
-                        |p, t| split($l.eval(Variant::Ultralytics, p, t)),
-                        pred,
-                        target,
-                        loss,
-                        grad,
-                    ),
-                    Variant::Paper => run_batch(
-                        |p, t| split($l.eval(Variant::Paper, p, t)),
-                        pred,
-                        target,
-                        loss,
-                        grad,
-                    ),
+            ($l:expr) => {{
+                macro_rules! with {
+                    ($v:expr) => {
+                        run_batch(|p, t| split($l.eval($v, p, t)), pred, target, loss, grad)
+                    };
                 }
-            };
+                match self.variant {
+                    Variant::Torchvision => with!(Variant::Torchvision),
+                    Variant::Mmdet => with!(Variant::Mmdet),
+                    Variant::Ultralytics => with!(Variant::Ultralytics),
+                    Variant::Paper => with!(Variant::Paper),
+                }
+            }};
         }
         match self.kind {
             BoxLossKind::Iou(IouLoss::Linear) => iou_variants!(IouLoss::Linear),
