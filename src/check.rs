@@ -94,6 +94,12 @@ const KEYS: [&str; 9] = [
 
 fn element_key(v: &Value, i: usize) -> String {
     if let Some(obj) = v.as_object() {
+        // Categories carry both: names need not be unique, ids are.
+        if let (Some(Value::String(n)), Some(Value::Number(id))) =
+            (obj.get("name"), obj.get("category_id"))
+        {
+            return format!("{n} (id {id})");
+        }
         for k in KEYS {
             match obj.get(k) {
                 Some(Value::String(s)) => return s.clone(),
@@ -113,8 +119,20 @@ fn walk(path: &str, v: &Value, out: &mut BTreeMap<String, Metric>) {
             }
         }
         Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                walk(&format!("{path}[{}]", element_key(x, i)), x, out);
+            let keys: Vec<String> = a
+                .iter()
+                .enumerate()
+                .map(|(i, x)| element_key(x, i))
+                .collect();
+            for (i, (x, k)) in a.iter().zip(&keys).enumerate() {
+                // A repeated key (two groups with one name) gets its position too,
+                // so no metric hides behind another.
+                let k = if keys.iter().filter(|o| *o == k).count() > 1 {
+                    format!("{k}#{i}")
+                } else {
+                    k.clone()
+                };
+                walk(&format!("{path}[{k}]"), x, out);
             }
         }
         Value::Number(n) => {
@@ -301,20 +319,44 @@ pub fn read_baseline(path: &Path) -> Result<Value> {
             "create it from a good run with `--bless`, or fix the path",
         ))
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| {
         Error::input(Problem::at(
             path,
             format!("line {}, column {}", e.line(), e.column()),
             format!("the baseline is not valid JSON: {e}"),
             "restore it from version control, or re-bless it with `--bless`",
         ))
-    })
+    })?;
+    let version = doc.get("schema_version").and_then(Value::as_u64);
+    if version != Some(u64::from(crate::run::SCHEMA_VERSION)) {
+        return Err(Error::input(Problem::in_file(
+            path,
+            format!(
+                "not a detloss results file of schema version {}: `schema_version` is {}",
+                crate::run::SCHEMA_VERSION,
+                version.map_or("missing".to_string(), |v| v.to_string())
+            ),
+            "point --check at a results.json written by this detloss version, or re-bless it with `--bless`",
+        )));
+    }
+    Ok(doc)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn repeated_names_do_not_hide_metrics() {
+        let doc = json!({"t": [{"group": "cat", "n": 1}, {"group": "cat", "n": 2}], "c": [{"name": "a", "category_id": 3, "ap": 0.5}]});
+        let m = flatten(&doc);
+        assert!(
+            m.contains_key("t[cat#0].n") && m.contains_key("t[cat#1].n"),
+            "{m:?}"
+        );
+        assert!(m.contains_key("c[a (id 3)].ap"), "{m:?}");
+    }
 
     #[test]
     fn keyed_paths_and_tolerances() {

@@ -247,7 +247,43 @@ fn check(path: &Path, c: &Config, run_name: &str) -> Result<()> {
             );
         }
     }
+    if c.summary.quantiles.is_empty() {
+        bad(
+            "[summary] quantiles".into(),
+            "no quantiles".into(),
+            "list at least one probability, e.g. [0.05, 0.5, 0.95]",
+        );
+    }
+    for (key, v) in [("coco", c.check.coco), ("stats", c.check.stats)] {
+        if !(v.is_finite() && v >= 0.0) {
+            bad(
+                format!("[check] {key}"),
+                format!("tolerance {v} is not a non-negative number"),
+                "use 0 for exact, or a small tolerance such as 1e-9",
+            );
+        }
+    }
     if let Some(lt) = &c.loss_table {
+        // Specs and the assignment rule, before any dataset is loaded.
+        if let Err(Error::Input(ps)) = lt.plan(path) {
+            for p in ps {
+                bad(p.record.unwrap_or_default(), p.problem, &p.fix);
+            }
+        }
+        let with_dets = c.datasets.iter().any(|d| {
+            d.dets.is_some()
+                || d.name
+                    .as_deref()
+                    .is_some_and(|n| crate::data::root::has_detections(n, d.format))
+        });
+        if !with_dets {
+            bad(
+                "[loss_table]".into(),
+                "no dataset of this config has detections, so there is no loss table to compute"
+                    .into(),
+                "give a dataset a results file (`dets`), or remove [loss_table]",
+            );
+        }
         for l in &lt.datasets {
             if !labels.contains(l) {
                 bad(

@@ -5,7 +5,9 @@
 //! | `coco@T` (default `coco@0.5`) | the greedy, score-ordered matching of COCO evaluation at IoU threshold T, taken from hotcoco's per-image results (area "all", maxDets 100); matches to crowd or ignored ground truth are not pairs |
 //! | `best_iou` | every detection with the same-class, same-image ground truth of highest IoU (crowd excluded), falling back to the nearest centre when none overlaps — so non-overlapping pairs, which IoU loss cannot see, appear too |
 //!
-//! A detection without a partner is a negative in the classification table.
+//! A detection without a partner is a negative in the classification table,
+//! except one that COCO ignores (matched to a crowd region, or beyond 100 per
+//! image and category): that one is left out, as COCO evaluation leaves it out.
 
 use serde::Serialize;
 
@@ -91,6 +93,10 @@ pub struct Assigned {
     pub pairs: Vec<Pair>,
     /// Per detection row: matched ground-truth row.
     pub matched: Vec<Option<usize>>,
+    /// Per detection row: ignored by the rule (COCO: matched to a crowd or
+    /// ignored ground truth, or beyond 100 per image and category) — neither
+    /// a pair nor a negative.
+    pub ignored: Vec<bool>,
 }
 
 /// Pairs the detections of `ds` with its ground truth.
@@ -101,9 +107,20 @@ pub fn assign(ds: &Dataset, rule: Assignment) -> Result<Assigned> {
             "give the dataset a results file (`dets`)",
         )));
     };
-    let matched = match rule {
-        Assignment::Coco(t) => crate::evaluate::coco_matches(ds, t)?,
-        Assignment::BestIou => best_iou(ds),
+    let (matched, ignored): (Vec<Option<usize>>, Vec<bool>) = match rule {
+        Assignment::Coco(t) => crate::evaluate::coco_match_states(ds, t)?
+            .into_iter()
+            .map(|m| match m {
+                crate::evaluate::Match::TruePositive(j) => (Some(j), false),
+                crate::evaluate::Match::FalsePositive => (None, false),
+                crate::evaluate::Match::Ignored => (None, true),
+            })
+            .unzip(),
+        Assignment::BestIou => {
+            let m = best_iou(ds);
+            let n = m.len();
+            (m, vec![false; n])
+        }
     };
     let pairs = matched
         .iter()
@@ -132,6 +149,7 @@ pub fn assign(ds: &Dataset, rule: Assignment) -> Result<Assigned> {
         rule,
         pairs,
         matched,
+        ignored,
     })
 }
 

@@ -572,3 +572,55 @@ fn pairs_three_numbers() {
 fn pairs_missing_target() {
     pairs("pairs_missing_target.json", &["missing field `target`"]);
 }
+
+#[test]
+fn voc_truncated_inside_an_object() {
+    voc(
+        "voc_truncated",
+        "000002.xml",
+        &["2 <object> elements but 1 boxes could be read"],
+    );
+}
+
+#[test]
+fn dets_score_above_one_under_strict() {
+    let args = [
+        "--strict",
+        "validate",
+        "--gt",
+        &good("tiny_gt.json"),
+        "--dets",
+        &bad("dets_score_above_one.json"),
+    ];
+    assert_input_error(
+        &args,
+        &["dets_score_above_one.json"],
+        &["score outside [0, 1]: 1.5", "results[0]"],
+    );
+}
+
+#[test]
+fn gt_bbox_overflow() {
+    gt(
+        "gt_bbox_overflow.json",
+        &["annotations[0] (id 1)", "overflows"],
+    );
+}
+
+#[test]
+fn baseline_wrong_schema() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "--config",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/configs/ci.toml"),
+        "--out",
+        out.path().to_str().expect("UTF-8 temp path"),
+        "--check",
+        &bad("baseline_wrong_schema.json"),
+    ];
+    assert_input_error(
+        &args,
+        &["baseline_wrong_schema.json"],
+        &["schema_version` is 2", "--bless"],
+    );
+}

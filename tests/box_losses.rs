@@ -262,6 +262,23 @@ fn no_nan_or_inf_on_degenerate_boxes() {
 }
 
 #[test]
+fn identical_boxes_have_exactly_zero_loss_and_gradient_for_element_wise_losses() {
+    // 49 · (1/49) ≠ 1 in floating point: the delta encoding must divide.
+    for s in [
+        "l1(encoding=deltas)",
+        "smooth_l1(encoding=deltas)",
+        "mse(encoding=deltas)",
+        "l1",
+        "huber",
+    ] {
+        let spec = BoxLossSpec::parse(s, None).unwrap();
+        for b in [[0.0, 0.0, 49.0, 49.0], [3.0, 7.0, 52.1, 88.3f64]] {
+            assert_eq!(spec.pair(b, b), (0.0, [0.0; 4]), "{s} {b:?}");
+        }
+    }
+}
+
+#[test]
 fn identical_boxes_cost_nothing() {
     for s in all_specs() {
         let spec = BoxLossSpec::parse(&s, None).unwrap();

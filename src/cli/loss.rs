@@ -189,9 +189,10 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
             Some(Encoding::parse(e).ok_or_else(|| usage(format!("unknown encoding `{e}`")))?)
         }
     };
-    let base = crate::losses::spec::parse_call(name)
-        .map(|(n, _)| n)
-        .unwrap_or_default();
+    if args.repeat == Some(0) {
+        return Err(usage("--repeat 0".into()));
+    }
+    let base = crate::losses::spec::parse_call(name).map_err(usage)?.0;
     if CLS_REGISTRY.iter().any(|i| i.name == base) {
         if variant.is_some() || encoding.is_some() {
             return Err(usage(format!(

@@ -266,7 +266,28 @@ fn locate(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Located> {
                 names: spec.names.as_ref().map(rel),
             };
             let mut checksums = Vec::new();
-            for p in files.paths() {
+            let keyed = [
+                ("gt", Some(&files.gt)),
+                ("dets", files.dets.as_ref()),
+                ("names", files.names.as_ref()),
+                ("images", files.images.as_ref()),
+            ];
+            for (key, p) in keyed {
+                let Some(p) = p else { continue };
+                if !p.exists() {
+                    return Err(Error::input(Problem::in_file(
+                        p,
+                        format!("dataset `{label}`: `{key}` does not exist"),
+                        if ctx.base_dir.as_os_str().is_empty() {
+                            format!("fix the `{key}` path")
+                        } else {
+                            format!(
+                                "fix the `{key}` path (relative paths are relative to the config's folder, {})",
+                                ctx.base_dir.display()
+                            )
+                        },
+                    )));
+                }
                 checksums.push((p.to_path_buf(), root::sha256_path(p)?));
             }
             Ok((label, format, files, checksums))

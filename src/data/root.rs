@@ -103,6 +103,17 @@ pub fn manifest() -> Manifest {
     toml::from_str(MANIFEST).expect("datasets/manifest.toml is valid (tested)")
 }
 
+/// Whether a known dataset's format (or its default one) has a results file.
+pub fn has_detections(name: &str, format: Option<Format>) -> bool {
+    let m = manifest();
+    m.datasets.get(name).is_some_and(|d| {
+        let f = format.unwrap_or(d.default_format);
+        d.formats
+            .get(f.name())
+            .is_some_and(|files| files.dets.is_some())
+    })
+}
+
 /// The data roots to search, in order, with where each came from.
 pub fn data_roots(cli_root: Option<&Path>) -> Vec<(PathBuf, &'static str)> {
     let mut roots = Vec::new();

@@ -13,8 +13,10 @@
 //! | non-finite coordinate, area or score | error | error |
 //! | negative width or height | error | error |
 //! | zero width or height | warning | warning |
+//! | score outside [0, 1] | — | warning |
 //! | image or category id not in the ground truth | error | error |
 //! | missing `area` (w·h is used for the size bucket) | warning | — |
+//! | image without width or height | warning | — |
 //! | box more than 10 % of the image size (and ≥ 2 px) outside the image | warning | warning |
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -128,6 +130,17 @@ pub fn check_ground_truth(file: &Path, ds: &Dataset, f: &mut Findings) {
     }
     let mut images = HashMap::new();
     for (i, im) in ds.images.iter().enumerate() {
+        if im.width == 0 || im.height == 0 {
+            f.warn(
+                "image without size",
+                Problem::at(
+                    file,
+                    format!("images[{i}] (id {})", im.id),
+                    "image without size: width or height is missing or 0, so its boxes are not checked against it",
+                    "give every image its `width` and `height` (VOC: the <size> element)",
+                ),
+            );
+        }
         if images.insert(im.id, (im.width, im.height)).is_some() {
             f.error(
                 "duplicate image id",
@@ -278,6 +291,15 @@ pub fn check_results(file: &Path, gt: &Dataset, res: &[Annotation], f: &mut Find
                     "write finite scores",
                 ),
             ),
+            Some(s) if !(0.0..=1.0).contains(&s) => f.warn(
+                "score outside [0, 1]",
+                Problem::at(
+                    file,
+                    &rec,
+                    format!("score outside [0, 1]: {s} (loss tables read scores as probabilities and clamp them)"),
+                    "write confidences in [0, 1] (apply the sigmoid or softmax to raw logits)",
+                ),
+            ),
             Some(_) => {}
         }
         check_box(file, &rec, a.bbox, size, f);
@@ -311,6 +333,18 @@ fn check_box(
                 rec,
                 format!("bbox [{x}, {y}, {w}, {h}] has a non-finite number"),
                 "write finite coordinates",
+            ),
+        );
+        return;
+    }
+    if !(x + w).is_finite() || !(y + h).is_finite() {
+        f.error(
+            "non-finite bbox",
+            Problem::at(
+                file,
+                rec,
+                format!("bbox [{x:e}, {y:e}, {w:e}, {h:e}]: x + w or y + h overflows"),
+                "write coordinates in pixels",
             ),
         );
         return;

@@ -37,6 +37,7 @@ pub fn read_voc(dir: &Path, corners: VocCorners) -> Result<Dataset> {
             "point `gt` at the folder that holds the VOC .xml files",
         )));
     }
+    check_objects(dir, &ds)?;
     for a in &mut ds.annotations {
         if let Some(b) = a.bbox {
             let xyxy = corners.to_xyxy(VocCorners::corners_from_hotcoco(b));
@@ -49,4 +50,61 @@ pub fn read_voc(dir: &Path, corners: VocCorners) -> Result<Dataset> {
         a.iscrowd = false;
     }
     Ok(ds)
+}
+
+/// hotcoco's reader skips what it cannot parse inside an `<object>`, and a
+/// truncated file can end in the middle of one: every `<object>` in a file
+/// must have become a box, or the file is reported.
+fn check_objects(dir: &Path, ds: &Dataset) -> Result<()> {
+    let ann_dir = if dir.join("Annotations").is_dir() {
+        dir.join("Annotations")
+    } else {
+        dir.to_path_buf()
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&ann_dir)
+        .map_err(|e| {
+            Error::input(Problem::in_file(
+                &ann_dir,
+                format!("cannot read: {e}"),
+                "check the folder",
+            ))
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    files.sort();
+    // hotcoco numbers images 1.. in sorted file order.
+    for (i, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            Error::input(Problem::in_file(
+                file,
+                format!("cannot read: {e}"),
+                "check the file",
+            ))
+        })?;
+        let objects = text.matches("<object>").count() + text.matches("<object ").count();
+        let image_id = i as u64 + 1;
+        let boxes = ds
+            .annotations
+            .iter()
+            .filter(|a| a.image_id == image_id)
+            .count();
+        if objects != boxes {
+            return Err(Error::input(Problem::in_file(
+                file,
+                format!(
+                    "{objects} <object> elements but {boxes} boxes could be read (a truncated or malformed file?)"
+                ),
+                "every <object> needs a <name> and a complete <bndbox>; restore the file",
+            )));
+        }
+        if !text.contains("</annotation>") {
+            return Err(Error::input(Problem::in_file(
+                file,
+                "the XML ends before </annotation> (a truncated file?)",
+                "restore the file",
+            )));
+        }
+    }
+    Ok(())
 }

@@ -42,6 +42,30 @@ use super::{no_detections, run_cocoeval};
 /// no detections; a runtime error when hotcoco fails or its ids do not map to
 /// rows of the dataset's tables.
 pub fn coco_matches(ds: &Dataset, iou_threshold: f64) -> Result<Vec<Option<usize>>> {
+    Ok(coco_match_states(ds, iou_threshold)?
+        .into_iter()
+        .map(|m| match m {
+            Match::TruePositive(j) => Some(j),
+            Match::FalsePositive | Match::Ignored => None,
+        })
+        .collect())
+}
+
+/// What COCO evaluation made of one detection at an IoU threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// Matched to this ground-truth row.
+    TruePositive(usize),
+    /// Unmatched: a false positive.
+    FalsePositive,
+    /// Neither: matched to a crowd or otherwise ignored ground truth, or
+    /// beyond the first 100 detections of its image and category.
+    Ignored,
+}
+
+/// [`coco_matches`] with the three outcomes told apart (same rules, same
+/// errors).
+pub fn coco_match_states(ds: &Dataset, iou_threshold: f64) -> Result<Vec<Match>> {
     if !(iou_threshold > 0.0 && iou_threshold <= 1.0) {
         return Err(Error::input(Problem::general(
             format!("IoU threshold {iou_threshold} is outside (0, 1]"),
@@ -76,13 +100,26 @@ pub fn coco_matches(ds: &Dataset, iou_threshold: f64) -> Result<Vec<Option<usize
 
     let all = ev.params.all_area_range();
     let max_det = ev.params.max_det();
-    let mut out = vec![None; dets.len()];
+    let mut out = vec![Match::Ignored; dets.len()];
     for e in ev.eval_imgs().iter().flatten() {
         if e.area_rng != all || e.max_det != max_det {
             continue;
         }
         for (d, &dt_id) in e.dt_ids.iter().enumerate() {
-            if !e.dt_matched[(row, d)] || e.dt_ignore[(row, d)] {
+            let i = *det_row
+                .get(&dt_id)
+                .ok_or_else(|| unknown("detection", dt_id))?;
+            if !e.dt_matched[(row, d)] {
+                // Unmatched and not ignored: a false positive. (In area `all`
+                // an unmatched detection is never ignored for its size.)
+                out[i] = if e.dt_ignore[(row, d)] {
+                    Match::Ignored
+                } else {
+                    Match::FalsePositive
+                };
+                continue;
+            }
+            if e.dt_ignore[(row, d)] {
                 continue;
             }
             let gt_id = e.dt_matches[(row, d)];
@@ -94,13 +131,10 @@ pub fn coco_matches(ds: &Dataset, iou_threshold: f64) -> Result<Vec<Option<usize
             if ignored_gt {
                 continue;
             }
-            let i = *det_row
-                .get(&dt_id)
-                .ok_or_else(|| unknown("detection", dt_id))?;
             let j = *gt_row
                 .get(&gt_id)
                 .ok_or_else(|| unknown("ground truth", gt_id))?;
-            out[i] = Some(j);
+            out[i] = Match::TruePositive(j);
         }
     }
     Ok(out)

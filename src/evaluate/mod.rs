@@ -21,7 +21,7 @@ mod matches;
 mod mean;
 mod tide;
 
-pub use matches::coco_matches;
+pub use matches::{Match, coco_match_states, coco_matches};
 pub use tide::{TIDE_BG_THR, TIDE_ERROR_NAMES, TIDE_POS_THR, Tide, TideError};
 
 use std::collections::HashMap;

@@ -252,6 +252,10 @@ pub struct LossTable {
     pub pairs: usize,
     /// Unmatched detections (negatives).
     pub negatives: usize,
+    /// Detections the assignment ignores (COCO: matched to crowd or ignored
+    /// ground truth, or beyond 100 per image and category): neither pairs
+    /// nor negatives.
+    pub ignored: usize,
     /// Mean IoU over pairs.
     pub mean_iou: f64,
     /// Box losses.
@@ -262,8 +266,12 @@ pub struct LossTable {
     pub score_iou_pearson: f64,
     /// Spearman correlation of score and IoU over positives.
     pub score_iou_spearman: f64,
+    /// The two losses compared for the disagreements (canonical specs).
+    pub disagreement_losses: [String; 2],
     /// The pairs on which the two `disagreement` losses differ most.
     pub disagreements: Vec<Disagreement>,
+    /// Whether the dataset names an image folder (for overlays).
+    pub has_images: bool,
 }
 
 /// A pair singled out for an overlay.
@@ -367,6 +375,9 @@ fn cls_row(spec: &ClsLossSpec, ds: &Dataset, assigned: &Assigned) -> ClsLossRow 
     let iou_of: BTreeMap<usize, f64> = assigned.pairs.iter().map(|p| (p.det, p.iou)).collect();
     let (mut pos, mut neg) = (0.0, Vec::new());
     for d in 0..dets.len() {
+        if assigned.ignored[d] {
+            continue;
+        }
         let target = match assigned.matched[d] {
             Some(_) if quality => iou_of[&d],
             Some(_) => 1.0,
@@ -425,19 +436,26 @@ pub fn compute(ds: &Dataset, plan: &LossTablePlan) -> Result<LossTable> {
     let ious: Vec<f64> = pairs.iter().map(|p| p.iou).collect();
     let scores: Vec<f64> = pairs.iter().map(|p| p.score).collect();
     let detections = ds.dets.as_ref().map_or(0, |d| d.len());
+    let ignored = assigned.ignored.iter().filter(|i| **i).count();
     Ok(LossTable {
         dataset: ds.label.clone(),
         assignment: plan.assignment.name(),
         evaluation,
         detections,
         pairs: pairs.len(),
-        negatives: detections - pairs.len(),
+        negatives: detections - pairs.len() - ignored,
+        ignored,
         mean_iou: mean(&ious),
         box_losses,
         cls_losses,
         score_iou_pearson: crate::stats::pearson(&scores, &ious),
         score_iou_spearman: spearman(&scores, &ious),
+        disagreement_losses: [
+            plan.disagreement[0].canonical.clone(),
+            plan.disagreement[1].canonical.clone(),
+        ],
         disagreements: disagreements(ds, pairs, &plan.disagreement, plan.overlays),
+        has_images: ds.images_dir.is_some(),
     })
 }
 

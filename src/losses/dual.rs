@@ -320,7 +320,9 @@ impl<T: Float> Div for Dual4<T> {
     #[inline(always)]
     fn div(self, o: Self) -> Self {
         let inv = T::one() / o.v;
-        let q = self.v * inv;
+        // The value by true division (49 · (1/49) is not 1), the gradient
+        // through the reciprocal.
+        let q = self.v / o.v;
         Dual4 {
             v: q,
             d: std::array::from_fn(|k| (self.d[k] - q * o.d[k]) * inv),

@@ -199,8 +199,8 @@ impl ElementLoss {
                     [
                         (cx - cxg) * (T::one() / (wg * s[0])),
                         (cy - cyg) * (T::one() / (hg * s[1])),
-                        (w * (T::one() / wg)).ln() * (T::one() / s[2]),
-                        (h * (T::one() / hg)).ln() * (T::one() / s[3]),
+                        (w / Dual4::cst(wg)).ln() * (T::one() / s[2]),
+                        (h / Dual4::cst(hg)).ln() * (T::one() / s[3]),
                     ],
                     [T::zero(); 4],
                 )

@@ -245,6 +245,22 @@ impl BoxLossSpec {
             ))
         };
         let mut rest = Vec::new();
+        if variant.is_some() && params.iter().filter(|(k, _)| k == "variant").count() > 0 {
+            let given = params
+                .iter()
+                .find(|(k, _)| k == "variant")
+                .map(|(_, v)| v.as_str());
+            if given != variant.map(Variant::name) {
+                return Err(format!(
+                    "`{spec}` names variant `{}` but --variant says `{}`: give it once",
+                    given.unwrap_or(""),
+                    variant.map(Variant::name).unwrap_or("")
+                ));
+            }
+        }
+        if params.iter().filter(|(k, _)| k == "variant").count() > 1 {
+            return Err(format!("`{spec}`: parameter `variant` is given twice"));
+        }
         for (k, v) in params {
             if k == "variant" && !info.variants.is_empty() {
                 var = Variant::parse(&v).ok_or_else(|| {

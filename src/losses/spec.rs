@@ -50,7 +50,12 @@ impl<'a> Params<'a> {
             .iter()
             .map(|(k, d)| (*k, d.to_string()))
             .collect();
+        let mut seen: Vec<String> = Vec::new();
         for (k, v) in given {
+            if seen.contains(&k) {
+                return Err(format!("`{spec}`: parameter `{k}` is given twice"));
+            }
+            seen.push(k.clone());
             let Some(slot) = values.iter_mut().find(|(name, _)| *name == k) else {
                 let mut valid: Vec<&str> = info.params.iter().map(|(k, _)| *k).collect();
                 valid.extend_from_slice(extra);

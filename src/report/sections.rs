@@ -221,8 +221,17 @@ pub fn loss_curves() -> String {
     out
 }
 
+/// An AP-like number with four decimals; pycocotools' −1 ("no data") as –.
+fn ap(x: f64) -> String {
+    if x.is_nan() || x == -1.0 {
+        "–".into()
+    } else {
+        format!("{x:.4}")
+    }
+}
+
 fn opt(x: Option<f64>) -> String {
-    x.map_or("–".into(), num)
+    x.map_or("–".into(), ap)
 }
 
 fn pct(x: f64) -> String {
@@ -254,11 +263,11 @@ pub fn loss_tables(tables: &[crate::experiments::loss_table::LossTable]) -> Stri
     for t in tables {
         let e = &t.evaluation;
         out.push_str(&format!(
-            "### {} ({})\n\nAssignment `{}`; hotcoco {}. {} detections: {} pairs (mean IoU {}), {} negatives.\n\n",
-            t.dataset, t.assignment, t.assignment, e.hotcoco_version, t.detections, t.pairs, num(t.mean_iou), t.negatives
+            "### {} ({})\n\nAssignment `{}`; hotcoco {}. {} detections: {} pairs (mean IoU {}), {} negatives, {} ignored.\n\n",
+            t.dataset, t.assignment, t.assignment, e.hotcoco_version, t.detections, t.pairs, num(t.mean_iou), t.negatives, t.ignored
         ));
         let mut s = Table::new(&e.stat_names);
-        s.row(e.stats.iter().map(|&v| num(v)).collect());
+        s.row(e.stats.iter().map(|&v| ap(v)).collect());
         out.push_str(&s.render());
         out.push('\n');
         let mut sz = Table::new(&["size", "AP", "AP50", "AP75"]);
@@ -324,8 +333,8 @@ pub fn loss_tables(tables: &[crate::experiments::loss_table::LossTable]) -> Stri
             row.extend([
                 pct(r.zero_gradient_share),
                 num(r.spearman_vs_1_minus_iou),
-                num(r.scale_ratio_half),
-                num(r.scale_ratio_double),
+                format!("{:.4}", r.scale_ratio_half),
+                format!("{:.4}", r.scale_ratio_double),
             ]);
             bt.row(row);
         }
@@ -378,11 +387,16 @@ pub fn loss_tables(tables: &[crate::experiments::loss_table::LossTable]) -> Stri
             .filter(|d| d.overlay.is_some())
             .collect();
         if !t.disagreements.is_empty() {
-            out.push_str(
-                "\n**Where two losses disagree most**: the pairs on which the second loss exceeds the first \
-                 by the largest factor (ground truth blue, prediction orange).\n\n",
+            out.push_str(&format!(
+                "\n**Where two losses disagree most**: the pairs on which `{}` exceeds `{}` by the largest \
+                 factor (ground truth blue, prediction orange).\n\n",
+                t.disagreement_losses[1], t.disagreement_losses[0]
+            ));
+            let header = format!(
+                "{} / {}",
+                t.disagreement_losses[0], t.disagreement_losses[1]
             );
-            let mut dt = Table::new(&["image", "category", "IoU", "losses", "overlay"]);
+            let mut dt = Table::new(&["image", "category", "IoU", header.as_str(), "overlay"]);
             for d in &t.disagreements {
                 dt.row(vec![
                     d.file_name.clone(),
@@ -395,8 +409,12 @@ pub fn loss_tables(tables: &[crate::experiments::loss_table::LossTable]) -> Stri
                 ]);
             }
             out.push_str(&dt.render());
-            if drawn.is_empty() {
+            if drawn.is_empty() && !t.has_images {
                 out.push_str("\n(The dataset names no image folder, so no overlays are drawn.)\n");
+            } else if drawn.len() < t.disagreements.len() && t.has_images {
+                out.push_str(
+                    "\n(Some images could not be read; the run printed a warning for each.)\n",
+                );
             }
         }
         out.push('\n');

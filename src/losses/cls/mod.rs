@@ -148,7 +148,15 @@ impl ClsLossSpec {
             "vfl" => ClsKind::Logit(LogitLoss::Vfl {
                 alpha: unit("alpha")?,
                 gamma: non_negative("gamma")?,
-                iou_weighted: p.num("iou_weighted")? != 0.0,
+                iou_weighted: match p.text("iou_weighted") {
+                    "1" | "true" => true,
+                    "0" | "false" => false,
+                    other => {
+                        return Err(format!(
+                            "`{spec}`: iou_weighted must be 0 or 1, got `{other}`"
+                        ));
+                    }
+                },
             }),
             "logistic" => ClsKind::Logit(LogitLoss::Logistic),
             "hinge" => ClsKind::Logit(LogitLoss::Hinge),
