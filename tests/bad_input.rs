@@ -5,7 +5,8 @@
 //! are checked against the small valid ground truth in `tests/data/good/`.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 const BAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bad");
 const GOOD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/good");
@@ -14,13 +15,8 @@ const DATA_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/datasets
 
 /// Runs the binary; returns its exit code and stderr.
 fn run(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_detloss"))
-        .args(args)
-        .env_remove("DETLOSS_DATA")
-        .output()
-        .expect("detloss runs");
-    let code = out.status.code().unwrap_or(-1);
-    (code, String::from_utf8_lossy(&out.stderr).into_owned())
+    let (code, _, err) = common::detloss(args, Path::new(env!("CARGO_MANIFEST_DIR")));
+    (code, err)
 }
 
 fn bad(rel: &str) -> String {

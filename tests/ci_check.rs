@@ -4,22 +4,13 @@
 //! with a table of the metrics that moved.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn detloss(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_detloss"))
-        .args(args)
-        .current_dir(ROOT)
-        .env_remove("DETLOSS_DATA")
-        .output()
-        .expect("run detloss");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::detloss(args, Path::new(ROOT))
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! and the original annotation files).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
+use common::detloss;
 
 use detloss::data::{self, DatasetSpec, Format, LoadContext, VocCorners};
 use detloss::experiments::{formats, summary};
@@ -123,20 +125,6 @@ fn voc2007_test_ground_truth() {
         (4952, 14976, 20)
     );
     assert!(ds.dets.is_none());
-}
-
-fn detloss(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_detloss"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("DETLOSS_DATA")
-        .output()
-        .expect("run detloss");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
