@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::{self, LoadedConfig};
 use crate::data::{self, Dataset, LoadContext, SourceFile};
@@ -174,13 +173,6 @@ fn git_commit() -> Option<String> {
     Some(if dirty { format!("{head}-dirty") } else { head })
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Computes every experiment of a config on loaded datasets.
 pub fn compute(cfg: &LoadedConfig, datasets: &[Dataset], threads: usize) -> Result<Results> {
     let qs = &cfg.config.summary.quantiles;
@@ -222,7 +214,7 @@ pub fn compute(cfg: &LoadedConfig, datasets: &[Dataset], threads: usize) -> Resu
             hotcoco_version: env!("DETLOSS_HOTCOCO_VERSION").into(),
             run: cfg.run_name.clone(),
             config: cfg.path.display().to_string(),
-            config_sha256: sha256_hex(cfg.text.as_bytes()),
+            config_sha256: crate::data::root::sha256_hex(cfg.text.as_bytes()),
             threads,
             git_commit: git_commit(),
             datasets: datasets
