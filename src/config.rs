@@ -1,49 +1,37 @@
 //! Run configuration: the TOML file behind `detloss --config`.
 //!
-//! Unknown keys are rejected with the file, line and the keys that are valid
-//! there. The reference of every key is in README.md ("Config reference").
+//! The loader knows three sections of its own — `[run]`, `[[datasets]]` and
+//! `[check]` (baseline tolerances) — and hands every other top-level key to
+//! the experiment registered under it ([`crate::experiments::ALL`]), which
+//! parses and plans its section once, here; the loaded config keeps the
+//! plans. Unknown keys are rejected with the file, line and the keys that
+//! are valid there. The reference of every key is in README.md ("Config
+//! reference").
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
+use crate::baseline::Tolerances;
 use crate::data::DatasetSpec;
 use crate::error::{Error, Problem, Result};
+use crate::experiments::{self, ConfigContext, Plan, RawSection};
 
-/// A whole config file.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// The config's own top-level keys; every other one belongs to an experiment.
+const OWN_KEYS: [&str; 3] = ["run", "datasets", "check"];
+
+/// A whole config file, parsed and planned.
+#[derive(Debug)]
 pub struct Config {
     /// Run-wide settings.
-    #[serde(default)]
     pub run: RunSection,
     /// The datasets to load, in report order.
     pub datasets: Vec<DatasetSpec>,
-    /// The dataset summary experiment.
-    #[serde(default)]
-    pub summary: SummarySection,
-    /// Format-agreement checks between datasets of the run.
-    #[serde(default)]
-    pub compare_formats: Vec<CompareFormats>,
-    /// Loss-curve figures.
-    #[serde(default)]
-    pub plots: PlotsSection,
-    /// The loss-table experiment.
-    #[serde(default)]
-    pub loss_table: Option<crate::experiments::loss_table::LossTableSection>,
-    /// Baseline comparison settings.
-    #[serde(default)]
-    pub check: crate::check::CheckSection,
-}
-
-/// `[plots]`: the loss-curve figures (focal vs CE, QFL, margin losses,
-/// regression losses, box losses and their gradients along a sliding box).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct PlotsSection {
-    /// Render the figures into `reports/<run>/figures/` and show them in the report.
-    #[serde(default)]
-    pub loss_curves: bool,
+    /// `[check]`: the baseline and its tolerances (`--check`).
+    pub check: Tolerances,
+    /// The experiments that run, in report order, each with its plan.
+    pub experiments: Vec<Box<dyn Plan>>,
 }
 
 /// `[run]`.
@@ -58,44 +46,8 @@ pub struct RunSection {
     pub description: Option<String>,
 }
 
-/// `[summary]`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SummarySection {
-    /// Quantile probabilities reported for box sizes, scores and counts.
-    #[serde(default = "default_quantiles")]
-    pub quantiles: Vec<f64>,
-}
-
-impl Default for SummarySection {
-    fn default() -> Self {
-        SummarySection {
-            quantiles: default_quantiles(),
-        }
-    }
-}
-
-fn default_quantiles() -> Vec<f64> {
-    vec![0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
-}
-
-/// `[[compare_formats]]`: check that several loadings of one dataset agree.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CompareFormats {
-    /// Dataset labels; every one is compared with the first.
-    pub datasets: Vec<String>,
-    /// Largest coordinate difference, in pixels, that still counts as equal.
-    #[serde(default = "default_tolerance")]
-    pub tolerance_px: f64,
-}
-
-fn default_tolerance() -> f64 {
-    0.5
-}
-
 /// A parsed config with where it came from.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LoadedConfig {
     /// The config.
     pub config: Config,
@@ -117,7 +69,10 @@ impl LoadedConfig {
     }
 }
 
-/// Reads, parses and checks a config file.
+/// Reads, parses and plans a config file.
+///
+/// # Errors
+/// An input error naming the file, the line or key, and the fix.
 pub fn load(path: &Path) -> Result<LoadedConfig> {
     let bytes = crate::error::read_input(path, "config file")?;
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -135,7 +90,9 @@ pub fn load(path: &Path) -> Result<LoadedConfig> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "run".into()),
     };
-    check(path, &config, &run_name)?;
+    let mut problems = run_name_problems(path, &run_name);
+    problems.extend(own_problems(path, &config));
+    experiments::problems_to_result(problems)?;
     Ok(LoadedConfig {
         config,
         path: path.to_path_buf(),
@@ -144,164 +101,122 @@ pub fn load(path: &Path) -> Result<LoadedConfig> {
     })
 }
 
-/// Parses config text; errors name the line and column.
+/// Parses config text and plans its experiments; errors name the line and
+/// column (syntax, unknown keys, types) or the key (values).
+///
+/// # Errors
+/// An input error.
 pub fn parse(path: &Path, text: &str) -> Result<Config> {
-    toml::from_str(text).map_err(|e| {
-        let record = e.span().map(|s| {
-            let (line, col) = line_col(text, s.start);
-            format!("line {line}, column {col}")
-        });
-        let fix = if e.message().contains("unknown field") {
-            "use one of the keys listed (README.md, \"Config reference\", documents each)"
-        } else {
-            "fix the TOML at that position (README.md, \"Config reference\", documents every key)"
-        };
-        Error::input(Problem {
-            file: Some(path.to_path_buf()),
-            record,
-            problem: e.message().trim().to_string(),
-            fix: fix.into(),
-        })
+    let doc =
+        toml::de::DeTable::parse(text).map_err(|e| crate::error::toml_error(path, text, &e))?;
+    let section = |v| RawSection::new(v, path, text);
+    let (mut run, mut datasets, mut check) = (None, None, None);
+    let mut raw: Vec<(&str, RawSection<'_>)> = Vec::new();
+    for (key, value) in doc.into_inner() {
+        let k: &str = key.get_ref();
+        match k {
+            "run" => run = Some(own::<RunSection>(section(value))?),
+            "datasets" => datasets = Some(own::<Vec<DatasetSpec>>(section(value))?),
+            "check" => check = Some(own::<Tolerances>(section(value))?),
+            _ => match experiments::find(k) {
+                Some(e) => raw.push((e.key, section(value))),
+                None => {
+                    let (line, col) = crate::error::line_col(text, key.span().start);
+                    let valid: Vec<String> = OWN_KEYS
+                        .iter()
+                        .copied()
+                        .chain(experiments::ALL.iter().map(|e| e.key))
+                        .map(|k| format!("`{k}`"))
+                        .collect();
+                    return Err(Error::input(Problem::at(
+                        path,
+                        format!("line {line}, column {col}"),
+                        format!("unknown field `{k}`, expected one of {}", valid.join(", ")),
+                        "use one of the keys listed (README.md, \"Config reference\", documents each)",
+                    )));
+                }
+            },
+        }
+    }
+    let datasets = datasets.ok_or_else(|| {
+        Error::input(Problem::in_file(
+            path,
+            "missing field `datasets`",
+            "add at least one [[datasets]] entry with `name` or `gt`",
+        ))
+    })?;
+    let cfg = ConfigContext {
+        path,
+        datasets: &datasets,
+    };
+    let mut plans = Vec::new();
+    let mut problems = Vec::new();
+    for e in experiments::ALL {
+        let mine = raw.iter().position(|(k, _)| *k == e.key);
+        let section = mine.map(|i| raw.swap_remove(i).1);
+        match (e.plan)(section, &cfg) {
+            Ok(Some(p)) => plans.push(p),
+            Ok(None) => {}
+            Err(Error::Input(ps)) => problems.extend(ps),
+            Err(other) => return Err(other),
+        }
+    }
+    experiments::problems_to_result(problems)?;
+    Ok(Config {
+        run: run.unwrap_or_default(),
+        datasets,
+        check: check.unwrap_or_default(),
+        experiments: plans,
     })
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+fn own<T: DeserializeOwned>(s: RawSection<'_>) -> Result<T> {
+    s.parse()
 }
 
-fn check(path: &Path, c: &Config, run_name: &str) -> Result<()> {
-    let mut problems = Vec::new();
-    let mut bad = |record: String, problem: String, fix: &str| {
-        problems.push(Problem::at(path, record, problem, fix));
-    };
-    if run_name.is_empty()
-        || !run_name
+fn run_name_problems(path: &Path, run_name: &str) -> Vec<Problem> {
+    let plain = !run_name.is_empty()
+        && run_name
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
-        || run_name.starts_with('.')
-    {
-        bad(
-            "[run] name".into(),
+        && !run_name.starts_with('.');
+    if plain {
+        Vec::new()
+    } else {
+        vec![Problem::at(
+            path,
+            "[run] name",
             format!("run name `{run_name}` is not a plain folder name"),
             "use letters, digits, `-`, `_` and `.` only",
-        );
+        )]
     }
+}
+
+/// The problems of the config's own sections: datasets and `[check]`.
+fn own_problems(path: &Path, c: &Config) -> Vec<Problem> {
+    let mut problems = Vec::new();
     if c.datasets.is_empty() {
-        bad(
-            "datasets".into(),
-            "no datasets".into(),
+        problems.push(Problem::at(
+            path,
+            "datasets",
+            "no datasets",
             "add at least one [[datasets]] entry with `name` or `gt`",
-        );
+        ));
     }
     let mut labels = std::collections::BTreeSet::new();
     for (i, d) in c.datasets.iter().enumerate() {
         let l = d.label();
         if !labels.insert(l.clone()) {
-            bad(
+            problems.push(Problem::at(
+                path,
                 format!("datasets[{i}]"),
                 format!("dataset label `{l}` is used twice"),
                 "give each [[datasets]] entry a distinct `label`",
-            );
+            ));
         }
     }
-    for &q in &c.summary.quantiles {
-        if !(0.0..=1.0).contains(&q) {
-            bad(
-                "[summary] quantiles".into(),
-                format!("quantile {q} is outside [0, 1]"),
-                "use probabilities between 0 and 1, e.g. [0.05, 0.5, 0.95]",
-            );
-        }
-    }
-    for (i, cf) in c.compare_formats.iter().enumerate() {
-        if cf.datasets.len() < 2 {
-            bad(
-                format!("compare_formats[{i}]"),
-                "needs at least two datasets".into(),
-                "list the labels of two or more [[datasets]] entries",
-            );
-        }
-        for l in &cf.datasets {
-            if !labels.contains(l) {
-                bad(
-                    format!("compare_formats[{i}]"),
-                    format!("`{l}` is not the label of a dataset in this config"),
-                    &format!(
-                        "use one of: {}",
-                        labels.iter().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                );
-            }
-        }
-        if !(cf.tolerance_px.is_finite() && cf.tolerance_px >= 0.0) {
-            bad(
-                format!("compare_formats[{i}] tolerance_px"),
-                format!(
-                    "tolerance_px {} is not a non-negative number",
-                    cf.tolerance_px
-                ),
-                "use a pixel distance such as 0.5",
-            );
-        }
-    }
-    if c.summary.quantiles.is_empty() {
-        bad(
-            "[summary] quantiles".into(),
-            "no quantiles".into(),
-            "list at least one probability, e.g. [0.05, 0.5, 0.95]",
-        );
-    }
-    for (key, v) in [("coco", c.check.coco), ("stats", c.check.stats)] {
-        if !(v.is_finite() && v >= 0.0) {
-            bad(
-                format!("[check] {key}"),
-                format!("tolerance {v} is not a non-negative number"),
-                "use 0 for exact, or a small tolerance such as 1e-9",
-            );
-        }
-    }
-    if let Some(lt) = &c.loss_table {
-        // Specs and the assignment rule, before any dataset is loaded.
-        if let Err(Error::Input(ps)) = lt.plan(path) {
-            for p in ps {
-                bad(p.record.unwrap_or_default(), p.problem, &p.fix);
-            }
-        }
-        let with_dets = c.datasets.iter().any(|d| {
-            d.dets.is_some()
-                || d.name
-                    .as_deref()
-                    .is_some_and(|n| crate::data::root::has_detections(n, d.format))
-        });
-        if !with_dets {
-            bad(
-                "[loss_table]".into(),
-                "no dataset of this config has detections, so there is no loss table to compute"
-                    .into(),
-                "give a dataset a results file (`dets`), or remove [loss_table]",
-            );
-        }
-        for l in &lt.datasets {
-            if !labels.contains(l) {
-                bad(
-                    "[loss_table] datasets".into(),
-                    format!("`{l}` is not the label of a dataset in this config"),
-                    &format!(
-                        "use one of: {}",
-                        labels.iter().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                );
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Input(problems))
-    }
+    problems.extend(c.check.problems(path));
+    problems
 }
 
 #[cfg(test)]
@@ -323,9 +238,21 @@ mod tests {
     }
 
     #[test]
+    fn unknown_section_names_line_and_every_section() {
+        let text = "[[datasets]]\nname = \"a\"\n\n[loss_tabel]\n";
+        let Err(Error::Input(p)) = parse(Path::new("c.toml"), text) else {
+            panic!("accepted a typo")
+        };
+        assert_eq!(p[0].record.as_deref(), Some("line 4, column 2"));
+        for key in ["`loss_table`", "`summary`", "`check`", "`datasets`"] {
+            assert!(p[0].problem.contains(key), "{}", p[0]);
+        }
+    }
+
+    #[test]
     fn labels_default_and_must_be_unique() {
         let text = "[[datasets]]\nname = \"a\"\n[[datasets]]\nname = \"a\"\n";
         let c = parse(Path::new("c.toml"), text).unwrap();
-        assert!(check(Path::new("c.toml"), &c, "x").is_err());
+        assert!(!own_problems(Path::new("c.toml"), &c).is_empty());
     }
 }

@@ -148,3 +148,31 @@ pub fn read_input(path: &Path, what: &str) -> Result<Vec<u8>> {
         ))
     })
 }
+
+/// A TOML error in the file at `path` (text `text`) as an input error that
+/// names the line and column, the problem, and where the keys are documented.
+pub fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let record = e.span().map(|s| {
+        let (line, col) = line_col(text, s.start);
+        format!("line {line}, column {col}")
+    });
+    let fix = if e.message().contains("unknown field") {
+        "use one of the keys listed (README.md, \"Config reference\", documents each)"
+    } else {
+        "fix the TOML at that position (README.md, \"Config reference\", documents every key)"
+    };
+    Error::input(Problem {
+        file: Some(path.to_path_buf()),
+        record,
+        problem: e.message().trim().to_string(),
+        fix: fix.into(),
+    })
+}
+
+/// One-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}

@@ -22,19 +22,3 @@ pub fn spinner(msg: impl Into<String>, quiet: bool) -> ProgressBar {
     pb.enable_steady_tick(Duration::from_millis(100));
     pb
 }
-
-/// A bar over `len` steps.
-pub fn bar(len: u64, msg: impl Into<String>, quiet: bool) -> ProgressBar {
-    let target = if quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let pb = ProgressBar::with_draw_target(Some(len), target);
-    pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    pb.set_message(msg.into());
-    pb
-}

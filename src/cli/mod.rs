@@ -208,41 +208,10 @@ pub fn execute(cli: Cli) -> Result<i32> {
             }
             match &out.check {
                 Some(outcome) if !outcome.passed() => {
-                    let fails = outcome.failures();
-                    let mut t = crate::report::markdown::Table::new(&[
-                        "metric",
-                        "baseline",
-                        "now",
-                        "delta",
-                        "tolerance",
-                        "status",
-                    ]);
-                    for l in fails.iter().take(40) {
-                        t.row(vec![
-                            l.metric.clone(),
-                            l.baseline.clone(),
-                            l.now.clone(),
-                            l.delta.clone(),
-                            l.tolerance.clone(),
-                            l.status.to_string(),
-                        ]);
-                    }
                     // Regressions are the point of --check: print them even with --quiet.
-                    eprintln!(
-                        "check failed: {} metrics differ from the baseline",
-                        fails.len()
-                    );
-                    eprint!("{}", t.render());
-                    if fails.len() > 40 {
-                        eprintln!(
-                            "… and {} more: {}",
-                            fails.len() - 40,
-                            out.dir.join("check.md").display()
-                        );
-                    }
-                    eprintln!(
-                        "If the change is intended, re-bless: detloss --config {} --check BASELINE --bless",
-                        config.display()
+                    eprint!(
+                        "{}",
+                        outcome.failure_summary(40, &out.dir.join("check.md"), &config)
                     );
                     Ok(1)
                 }
@@ -329,9 +298,12 @@ fn validate(a: ValidateArgs, opts: &RunOptions) -> Result<i32> {
     let ds = ds?;
     if !opts.quiet {
         run::report_loaded(&ds);
-        let qs = crate::config::SummarySection::default().quantiles;
+        let qs = crate::experiments::summary::SummarySection::default().quantiles;
         let s = crate::experiments::summary::summarise(&ds, &qs);
-        emitln!("{}", crate::report::sections::summary(&[s], &qs));
+        emitln!(
+            "## Dataset summary\n\n{}",
+            crate::experiments::summary::markdown(&[s], &qs)
+        );
     }
     Ok(0)
 }

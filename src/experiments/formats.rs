@@ -6,12 +6,117 @@
 //! difference `d = max(|Δx1|, |Δy1|, |Δx2|, |Δy2|)` (ties by position), so
 //! a uniform shift between conventions shows up as a signed mean offset
 //! rather than as unmatched boxes.
+//!
+//! ```toml
+//! [[compare_formats]]
+//! datasets = ["voc2012-100 (coco)", "voc2012-100 (voc)"]   # labels; each compared with the first
+//! tolerance_px = 0.5                                        # the default
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::{ConfigContext, Experiment, Outcome, RunContext, Section};
 use crate::data::Dataset;
+use crate::error::Result;
+use crate::report::markdown::{Table, num};
+
+/// One `[[compare_formats]]` entry: check that several loadings of one
+/// dataset agree.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CompareFormats {
+    /// Dataset labels; every one is compared with the first.
+    pub datasets: Vec<String>,
+    /// Largest coordinate difference, in pixels, that still counts as equal.
+    #[serde(default = "default_tolerance")]
+    pub tolerance_px: f64,
+}
+
+fn default_tolerance() -> f64 {
+    0.5
+}
+
+/// The planned comparisons: every `[[compare_formats]]` entry, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormatsPlan {
+    /// The entries, in config order.
+    pub checks: Vec<CompareFormats>,
+}
+
+impl Experiment for FormatsPlan {
+    const KEY: &'static str = "compare_formats";
+    type Section = Vec<CompareFormats>;
+    type Output = FormatChecks;
+
+    fn plan(section: Option<Vec<CompareFormats>>, cfg: &ConfigContext<'_>) -> Result<Option<Self>> {
+        let checks = section.unwrap_or_default();
+        if checks.is_empty() {
+            return Ok(None);
+        }
+        let mut problems = Vec::new();
+        for (i, cf) in checks.iter().enumerate() {
+            let record = format!("compare_formats[{i}]");
+            if cf.datasets.len() < 2 {
+                problems.push(cfg.problem(
+                    &record,
+                    "needs at least two datasets".into(),
+                    "list the labels of two or more [[datasets]] entries",
+                ));
+            }
+            problems.extend(cfg.unknown_labels(&record, &cf.datasets));
+            if !(cf.tolerance_px.is_finite() && cf.tolerance_px >= 0.0) {
+                problems.push(cfg.problem(
+                    format!("{record} tolerance_px"),
+                    format!(
+                        "tolerance_px {} is not a non-negative number",
+                        cf.tolerance_px
+                    ),
+                    "use a pixel distance such as 0.5",
+                ));
+            }
+        }
+        super::problems_to_result(problems)?;
+        Ok(Some(FormatsPlan { checks }))
+    }
+
+    fn compute(&self, datasets: &[Dataset], _ctx: &RunContext<'_>) -> Result<FormatChecks> {
+        let by_label = |l: &str| datasets.iter().find(|d| d.label == l);
+        let mut out = Vec::new();
+        for cf in &self.checks {
+            // Labels were checked when the config was planned.
+            let Some(reference) = by_label(&cf.datasets[0]) else {
+                continue;
+            };
+            for other in cf.datasets[1..].iter().filter_map(|l| by_label(l)) {
+                out.push(compare(reference, other, cf.tolerance_px));
+            }
+        }
+        Ok(FormatChecks(out))
+    }
+}
+
+/// Every comparison of a run (`format_checks` in `results.json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormatChecks(pub Vec<FormatAgreement>);
+
+impl Outcome for FormatChecks {
+    fn results_key(&self) -> Option<&'static str> {
+        Some("format_checks")
+    }
+
+    fn to_json(&self) -> Result<serde_json::Value> {
+        super::json_of(&self.0)
+    }
+
+    fn markdown(&self) -> Vec<Section> {
+        vec![Section {
+            title: "Format agreement".into(),
+            body: markdown(&self.0),
+        }]
+    }
+}
 
 /// The comparison of one dataset against the reference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -146,6 +251,57 @@ pub fn compare(reference: &Dataset, other: &Dataset, tolerance_px: f64) -> Forma
         categories_only_in_one: ca.symmetric_difference(&cb).cloned().collect(),
         verdict: verdict.into(),
     }
+}
+
+/// The format-agreement section's markdown (under its `##` heading).
+pub fn markdown(checks: &[FormatAgreement]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "How to read this: each row compares one loading of a dataset with the first one named in \
+         `[[compare_formats]]`. Images are matched by file stem, categories by name, boxes paired by the \
+         smallest largest-coordinate difference. Δ is other − reference in pixels, for x1, y1, x2, y2. \
+         *agree*: every box paired within the tolerance; *shifted*: every box paired, offset by a \
+         uniform Δ (a pixel-convention difference); *differ*: anything else.\n\n",
+    );
+    let mut t = Table::new(&[
+        "reference",
+        "other",
+        "images (ref / other / both)",
+        "boxes (ref / other)",
+        "paired",
+        "within tolerance",
+        "mean Δ (x1, y1, x2, y2)",
+        "max |Δ|",
+        "difficult flags differ",
+        "verdict",
+    ]);
+    let quad = |d: &[f64; 4]| d.iter().map(|&x| num(x)).collect::<Vec<_>>().join(", ");
+    for c in checks {
+        t.row(vec![
+            c.reference.clone(),
+            c.other.clone(),
+            format!("{} / {} / {}", c.images[0], c.images[1], c.images[2]),
+            format!("{} / {}", c.boxes[0], c.boxes[1]),
+            c.matched.to_string(),
+            format!("{} (≤ {} px)", c.within_tolerance, num(c.tolerance_px)),
+            quad(&c.mean_delta),
+            quad(&c.max_abs_delta),
+            c.difficult_mismatch.to_string(),
+            format!("**{}**", c.verdict),
+        ]);
+    }
+    out.push_str(&t.render());
+    for c in checks {
+        if !c.categories_only_in_one.is_empty() {
+            out.push_str(&format!(
+                "\n{} vs {}: categories in only one of them: {}\n",
+                c.reference,
+                c.other,
+                c.categories_only_in_one.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -20,17 +20,24 @@
 //!
 //! Scores are turned into logits as ln(s / (1 − s)), with s clamped to
 //! [1e-6, 1 − 1e-6].
+//!
+//! Where the dataset has images, the pairs on which two losses disagree most
+//! are drawn as overlay crops. The section's keys are documented on
+//! [`LossTableSection`] and in README.md ("Config reference").
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::{ConfigContext, Experiment, Outcome, ReportFile, RunContext, Section};
 use crate::data::{Dataset, SizeBucket};
 use crate::error::{Error, Problem, Result};
 use crate::evaluate::{self, Evaluation};
 use crate::losses::cls::{ClsKind, ClsLossSpec};
-use crate::losses::{BoxLoss, BoxLossKind, BoxLossSpec};
+use crate::losses::{BoxLoss, BoxLossSpec};
 use crate::matching::{self, Assigned, Assignment, Pair};
+use crate::report::markdown::{Table, num};
 use crate::stats::{mean, quantiles, spearman};
 
 /// `[loss_table]` in a config.
@@ -58,6 +65,22 @@ pub struct LossTableSection {
     /// The two box losses whose disagreement picks the overlay pairs.
     #[serde(default = "default_disagreement")]
     pub disagreement: [String; 2],
+}
+
+impl Default for LossTableSection {
+    /// Every key at its default: all datasets with detections, `coco@0.5`,
+    /// the default losses.
+    fn default() -> Self {
+        LossTableSection {
+            datasets: Vec::new(),
+            assignment: default_assignment(),
+            box_losses: default_box_losses(),
+            cls_losses: default_cls_losses(),
+            top_categories: default_top(),
+            overlays: default_overlays(),
+            disagreement: default_disagreement(),
+        }
+    }
 }
 
 fn default_assignment() -> String {
@@ -500,10 +523,319 @@ fn disagreements(
         .collect()
 }
 
-/// What `BoxLossSpec` encodings a table uses, for the report's notes.
-pub fn encoding_of(spec: &BoxLossSpec) -> &'static str {
-    match spec.kind {
-        BoxLossKind::Element(_, e) => e.name(),
-        BoxLossKind::Iou(_) => "—",
+impl Experiment for LossTablePlan {
+    const KEY: &'static str = "loss_table";
+    type Section = LossTableSection;
+    type Output = LossTables;
+
+    fn plan(section: Option<LossTableSection>, cfg: &ConfigContext<'_>) -> Result<Option<Self>> {
+        let Some(section) = section else {
+            return Ok(None);
+        };
+        let mut problems = Vec::new();
+        // Specs and the assignment rule, before any dataset is loaded.
+        let plan = match section.plan(cfg.path) {
+            Ok(p) => Some(p),
+            Err(Error::Input(ps)) => {
+                problems.extend(ps);
+                None
+            }
+            Err(other) => return Err(other),
+        };
+        let with_dets = cfg.datasets.iter().any(|d| {
+            d.dets.is_some()
+                || d.name
+                    .as_deref()
+                    .is_some_and(|n| crate::data::root::has_detections(n, d.format))
+        });
+        if !with_dets {
+            problems.push(cfg.problem(
+                "[loss_table]",
+                "no dataset of this config has detections, so there is no loss table to compute"
+                    .into(),
+                "give a dataset a results file (`dets`), or remove [loss_table]",
+            ));
+        }
+        problems.extend(cfg.unknown_labels("[loss_table] datasets", &section.datasets));
+        super::problems_to_result(problems)?;
+        Ok(plan)
     }
+
+    fn compute(&self, datasets: &[Dataset], ctx: &RunContext<'_>) -> Result<LossTables> {
+        let chosen: Vec<&Dataset> = if self.datasets.is_empty() {
+            datasets.iter().filter(|d| d.dets.is_some()).collect()
+        } else {
+            self.datasets
+                .iter()
+                .filter_map(|l| datasets.iter().find(|d| d.label == *l))
+                .collect()
+        };
+        let mut tables = Vec::new();
+        for ds in chosen {
+            if ds.dets.is_none() {
+                return Err(Error::input(Problem::at(
+                    ctx.config,
+                    "[loss_table] datasets",
+                    format!("dataset `{}` has no detections", ds.label),
+                    "list datasets with a results file (`dets`), or leave `datasets` out to take every such dataset",
+                )));
+            }
+            let pb = crate::progress::spinner(format!("loss table of {}", ds.label), ctx.quiet);
+            let table = compute(ds, self);
+            pb.finish_and_clear();
+            tables.push(table?);
+        }
+        Ok(LossTables(tables))
+    }
+}
+
+/// The loss tables of a run, one per dataset (`loss_tables` in
+/// `results.json`).
+#[derive(Debug, Clone)]
+pub struct LossTables(pub Vec<LossTable>);
+
+impl Outcome for LossTables {
+    fn results_key(&self) -> Option<&'static str> {
+        Some("loss_tables")
+    }
+
+    fn to_json(&self) -> Result<serde_json::Value> {
+        super::json_of(&self.0)
+    }
+
+    /// Draws the overlay crops of every table whose dataset has images and
+    /// records their file names in the table. An image that cannot be read
+    /// costs its overlay only (with a warning), not the run.
+    fn draw(&mut self, datasets: &[Dataset], quiet: bool) -> Result<Vec<ReportFile>> {
+        let mut files = Vec::new();
+        for (t, table) in self.0.iter_mut().enumerate() {
+            let Some(dir) = datasets
+                .iter()
+                .find(|d| d.label == table.dataset)
+                .and_then(|d| d.images_dir.clone())
+            else {
+                continue;
+            };
+            for (k, d) in table.disagreements.iter_mut().enumerate() {
+                match crate::report::overlay::draw(&dir.join(&d.file_name), d.pred, d.target) {
+                    Ok(png) => {
+                        let name = format!("figures/overlay_{t}_{k}.png");
+                        d.overlay = Some(name.clone());
+                        files.push((PathBuf::from(name), png));
+                    }
+                    Err(e) if !quiet => eprintln!("warning: no overlay for {}: {e}", d.file_name),
+                    Err(_) => {}
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    fn markdown(&self) -> Vec<Section> {
+        if self.0.is_empty() {
+            return Vec::new();
+        }
+        vec![Section {
+            title: "Loss tables".into(),
+            body: markdown(&self.0),
+        }]
+    }
+}
+
+/// An AP-like number with four decimals; pycocotools' −1 ("no data") as –.
+fn ap(x: f64) -> String {
+    if x.is_nan() || x == -1.0 {
+        "–".into()
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("–".into(), ap)
+}
+
+fn pct(x: f64) -> String {
+    if x.is_nan() {
+        "–".into()
+    } else {
+        format!("{:.1} %", 100.0 * x)
+    }
+}
+
+/// The loss-table section's markdown, one subsection per dataset.
+pub fn markdown(tables: &[LossTable]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "How to read this: the detections are evaluated with hotcoco's COCOeval (bbox; pycocotools-exact), then \
+         paired with ground truth by the assignment rule named under each heading. Box losses are computed on \
+         the pairs with the variant written in each spec (`variant=torchvision` is torchvision 0.29's convention) \
+         and, for element-wise losses, the encoding (`raw` pixels or Faster R-CNN `deltas` relative to the \
+         ground truth). *zero ∇* is the share of pairs whose gradient is exactly zero; *ρ* is Spearman's rank \
+         correlation with 1 − IoU; *×0.5* and *×2* are the mean loss on pairs scaled by that factor over the \
+         mean on the originals (1 for a scale-invariant loss, k for L1 on pixels, k² for L2). Classification \
+         losses see the detection scores as logits ln(s/(1 − s)); matched detections are positives (target 1, \
+         or their IoU for QFL and VFL), unmatched ones negatives; *hardest 20 %* is the share of the \
+         negatives' loss carried by their hardest fifth (Lin et al. 2017, Fig. 4).\n\n",
+    );
+    for t in tables {
+        let e = &t.evaluation;
+        out.push_str(&format!(
+            "### {} ({})\n\nAssignment `{}`; hotcoco {}. {} detections: {} pairs (mean IoU {}), {} negatives, {} ignored.\n\n",
+            t.dataset, t.assignment, t.assignment, e.hotcoco_version, t.detections, t.pairs, num(t.mean_iou), t.negatives, t.ignored
+        ));
+        let mut s = Table::new(&e.stat_names);
+        s.row(e.stats.iter().map(|&v| ap(v)).collect());
+        out.push_str(&s.render());
+        out.push('\n');
+        let mut sz = Table::new(&["size", "AP", "AP50", "AP75"]);
+        for z in &e.per_size {
+            sz.row(vec![
+                z.area.to_string(),
+                opt(z.ap),
+                opt(z.ap50),
+                opt(z.ap75),
+            ]);
+        }
+        out.push_str(&sz.render());
+        out.push_str("\n**TIDE** (hotcoco; ΔAP50 each error type costs):\n\n");
+        let mut td = Table::new(&["error", "ΔAP", "count"]);
+        for err in &e.tide.errors {
+            td.row(vec![
+                err.name.to_string(),
+                num(err.delta_ap),
+                err.count.to_string(),
+            ]);
+        }
+        out.push_str(&td.render());
+        out.push_str("\n<details><summary>AP per category</summary>\n\n");
+        let mut pc = Table::new(&["category", "id", "GT", "detections", "AP", "AP50", "AP75"]);
+        for c in &e.per_category {
+            pc.row(vec![
+                c.name.clone(),
+                c.category_id.to_string(),
+                c.gt_count.to_string(),
+                c.det_count.to_string(),
+                opt(c.ap),
+                opt(c.ap50),
+                opt(c.ap75),
+            ]);
+        }
+        out.push_str(&pc.render());
+        out.push_str("\n</details>\n\n**Box losses** on the pairs:\n\n");
+        let mut bt = Table::new(&[
+            "loss",
+            "mean",
+            "median",
+            "p90",
+            "small",
+            "medium",
+            "large",
+            "zero ∇",
+            "ρ vs 1 − IoU",
+            "×0.5",
+            "×2",
+        ]);
+        for r in &t.box_losses {
+            let mut row = vec![
+                format!("`{}`", r.spec),
+                num(r.mean),
+                num(r.median),
+                num(r.p90),
+            ];
+            row.extend(
+                r.by_size
+                    .iter()
+                    .map(|g| if g.n == 0 { "–".into() } else { num(g.mean) }),
+            );
+            row.extend([
+                pct(r.zero_gradient_share),
+                num(r.spearman_vs_1_minus_iou),
+                format!("{:.4}", r.scale_ratio_half),
+                format!("{:.4}", r.scale_ratio_double),
+            ]);
+            bt.row(row);
+        }
+        out.push_str(&bt.render());
+        if let Some(first) = t.box_losses.first().filter(|r| !r.by_category.is_empty()) {
+            out.push_str(
+                "\nMean box loss for the most frequent categories (pairs in brackets):\n\n",
+            );
+            let mut header = vec!["loss".to_string()];
+            header.extend(
+                first
+                    .by_category
+                    .iter()
+                    .map(|g| format!("{} ({})", g.group, g.n)),
+            );
+            let mut ct = Table::new(&header);
+            for r in &t.box_losses {
+                let mut row = vec![format!("`{}`", r.spec)];
+                row.extend(r.by_category.iter().map(|g| num(g.mean)));
+                ct.row(row);
+            }
+            out.push_str(&ct.render());
+        }
+        out.push_str("\n**Classification losses** on the detection scores:\n\n");
+        let mut cl = Table::new(&[
+            "loss",
+            "Σ positives",
+            "Σ negatives",
+            "negatives' share",
+            "hardest 20 % of negatives",
+        ]);
+        for r in &t.cls_losses {
+            cl.row(vec![
+                format!("`{}`", r.spec),
+                num(r.positive_total),
+                num(r.negative_total),
+                pct(r.negative_share),
+                pct(r.hardest_20pct_negative_share),
+            ]);
+        }
+        out.push_str(&cl.render());
+        out.push_str(&format!(
+            "\nScore against IoU over the positives: Pearson {}, Spearman {}.\n",
+            num(t.score_iou_pearson),
+            num(t.score_iou_spearman)
+        ));
+        let drawn: Vec<_> = t
+            .disagreements
+            .iter()
+            .filter(|d| d.overlay.is_some())
+            .collect();
+        if !t.disagreements.is_empty() {
+            out.push_str(&format!(
+                "\n**Where two losses disagree most**: the pairs on which `{}` exceeds `{}` by the largest \
+                 factor (ground truth blue, prediction orange).\n\n",
+                t.disagreement_losses[1], t.disagreement_losses[0]
+            ));
+            let header = format!(
+                "{} / {}",
+                t.disagreement_losses[0], t.disagreement_losses[1]
+            );
+            let mut dt = Table::new(&["image", "category", "IoU", header.as_str(), "overlay"]);
+            for d in &t.disagreements {
+                dt.row(vec![
+                    d.file_name.clone(),
+                    d.category.clone(),
+                    num(d.iou),
+                    format!("{} / {}", num(d.losses[0]), num(d.losses[1])),
+                    d.overlay
+                        .as_ref()
+                        .map_or("–".into(), |o| format!("![overlay]({o})")),
+                ]);
+            }
+            out.push_str(&dt.render());
+            if drawn.is_empty() && !t.has_images {
+                out.push_str("\n(The dataset names no image folder, so no overlays are drawn.)\n");
+            } else if drawn.len() < t.disagreements.len() && t.has_images {
+                out.push_str(
+                    "\n(Some images could not be read; the run printed a warning for each.)\n",
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out
 }

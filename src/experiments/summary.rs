@@ -4,11 +4,120 @@
 //! COCO size bucket, width/height/aspect-ratio quantiles of the ground truth,
 //! and for detections their count per image, size buckets and score
 //! quantiles. Quantiles follow [`crate::stats::quantiles`].
+//!
+//! It runs in every config; `[summary]` only sets the quantiles:
+//!
+//! ```toml
+//! [summary]
+//! quantiles = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]   # the default
+//! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::{ConfigContext, Experiment, Outcome, RunContext, Section};
 use crate::data::{BoxTable, Dataset, SizeBucket};
+use crate::error::Result;
+use crate::report::markdown::{Table, num, quantile_label};
 use crate::stats::{Quantile, quantiles};
+
+/// `[summary]` in a config.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SummarySection {
+    /// Quantile probabilities reported for box sizes, scores and counts.
+    #[serde(default = "default_quantiles")]
+    pub quantiles: Vec<f64>,
+}
+
+impl Default for SummarySection {
+    fn default() -> Self {
+        SummarySection {
+            quantiles: default_quantiles(),
+        }
+    }
+}
+
+fn default_quantiles() -> Vec<f64> {
+    vec![0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
+}
+
+/// The planned summary: the quantile probabilities, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryPlan {
+    /// Probabilities in [0, 1].
+    pub quantiles: Vec<f64>,
+}
+
+impl Experiment for SummaryPlan {
+    const KEY: &'static str = "summary";
+    type Section = SummarySection;
+    type Output = Summaries;
+
+    fn plan(section: Option<SummarySection>, cfg: &ConfigContext<'_>) -> Result<Option<Self>> {
+        let qs = section.unwrap_or_default().quantiles;
+        let mut problems = Vec::new();
+        if qs.is_empty() {
+            problems.push(cfg.problem(
+                "[summary] quantiles",
+                "no quantiles".into(),
+                "list at least one probability, e.g. [0.05, 0.5, 0.95]",
+            ));
+        }
+        for &q in &qs {
+            if !(0.0..=1.0).contains(&q) {
+                problems.push(cfg.problem(
+                    "[summary] quantiles",
+                    format!("quantile {q} is outside [0, 1]"),
+                    "use probabilities between 0 and 1, e.g. [0.05, 0.5, 0.95]",
+                ));
+            }
+        }
+        super::problems_to_result(problems)?;
+        Ok(Some(SummaryPlan { quantiles: qs }))
+    }
+
+    fn compute(&self, datasets: &[Dataset], _ctx: &RunContext<'_>) -> Result<Summaries> {
+        Ok(Summaries {
+            datasets: datasets
+                .iter()
+                .map(|d| summarise(d, &self.quantiles))
+                .collect(),
+            quantiles: self.quantiles.clone(),
+        })
+    }
+}
+
+/// The summaries of a run's datasets (`datasets` in `results.json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summaries {
+    /// One per dataset, in config order.
+    pub datasets: Vec<DatasetSummary>,
+    /// The quantile probabilities they report.
+    pub quantiles: Vec<f64>,
+}
+
+impl Outcome for Summaries {
+    fn results_key(&self) -> Option<&'static str> {
+        Some("datasets")
+    }
+
+    fn to_json(&self) -> Result<serde_json::Value> {
+        super::json_of(&self.datasets)
+    }
+
+    fn markdown(&self) -> Vec<Section> {
+        vec![
+            Section {
+                title: "Dataset summary".into(),
+                body: markdown(&self.datasets, &self.quantiles),
+            },
+            Section {
+                title: "Validation warnings".into(),
+                body: warnings_markdown(&self.datasets),
+            },
+        ]
+    }
+}
 
 /// Boxes per COCO size bucket.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -156,4 +265,128 @@ pub fn summarise(ds: &Dataset, qs: &[f64]) -> DatasetSummary {
         }),
         warnings: crate::data::validate::summarise(&ds.warnings),
     }
+}
+
+fn qrow(label: &str, what: &str, qs: &[Quantile]) -> Vec<String> {
+    let mut r = vec![label.to_string(), what.to_string()];
+    r.extend(qs.iter().map(|q| num(q.value)));
+    r
+}
+
+fn qheader(first: &[&str], qs: &[f64]) -> Vec<String> {
+    let mut h: Vec<String> = first.iter().map(|s| s.to_string()).collect();
+    h.extend(qs.iter().map(|&q| quantile_label(q)));
+    h
+}
+
+fn shape_rows(t: &mut Table, label: &str, s: &BoxShape) {
+    t.row(qrow(label, "width (px)", &s.width));
+    t.row(qrow(label, "height (px)", &s.height));
+    t.row(qrow(label, "aspect w/h", &s.aspect));
+}
+
+/// The dataset-summary section's markdown (under its `##` heading).
+pub fn markdown(sums: &[DatasetSummary], qs: &[f64]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "How to read this: one row per loaded dataset. Size buckets are COCO's \
+         (small < 32², medium < 96², large ≥ 96² pixels of area); ground truth is bucketed by its \
+         `area` field (the mask area in COCO), detections by w·h, as pycocotools does. \
+         Quantiles interpolate linearly between order statistics (numpy's default).\n\n",
+    );
+    let mut t = Table::new(&[
+        "dataset",
+        "format",
+        "images",
+        "boxes",
+        "categories (used)",
+        "crowd",
+        "difficult",
+        "small",
+        "medium",
+        "large",
+        "images w/o boxes",
+        "detections",
+        "warnings",
+    ]);
+    for s in sums {
+        t.row(vec![
+            s.label.clone(),
+            s.format.clone(),
+            s.images.to_string(),
+            s.annotations.to_string(),
+            format!("{} ({})", s.categories, s.categories_used),
+            s.crowd.to_string(),
+            s.difficult.to_string(),
+            s.buckets.small.to_string(),
+            s.buckets.medium.to_string(),
+            s.buckets.large.to_string(),
+            s.images_without_boxes.to_string(),
+            s.detections
+                .as_ref()
+                .map_or("–".into(), |d| d.count.to_string()),
+            s.warnings.iter().map(|(_, n)| n).sum::<usize>().to_string(),
+        ]);
+    }
+    out.push_str(&t.render());
+
+    out.push_str("\n### Ground-truth box shapes\n\n");
+    let mut t = Table::new(&qheader(&["dataset", "statistic"], qs));
+    for s in sums {
+        shape_rows(&mut t, &s.label, &s.shape);
+    }
+    out.push_str(&t.render());
+
+    let with_dets: Vec<&DatasetSummary> = sums.iter().filter(|s| s.detections.is_some()).collect();
+    if !with_dets.is_empty() {
+        out.push_str("\n### Detections\n\n");
+        let mut t = Table::new(&[
+            "dataset",
+            "detections",
+            "images with detections",
+            "small",
+            "medium",
+            "large",
+        ]);
+        for s in &with_dets {
+            let d = s.detections.as_ref().expect("filtered");
+            t.row(vec![
+                s.label.clone(),
+                d.count.to_string(),
+                format!("{} / {}", d.images_with_detections, s.images),
+                d.buckets.small.to_string(),
+                d.buckets.medium.to_string(),
+                d.buckets.large.to_string(),
+            ]);
+        }
+        out.push_str(&t.render());
+        out.push('\n');
+        let mut t = Table::new(&qheader(&["dataset", "statistic"], qs));
+        for s in &with_dets {
+            let d = s.detections.as_ref().expect("filtered");
+            t.row(qrow(&s.label, "detections per image", &d.per_image));
+            t.row(qrow(&s.label, "score", &d.score));
+            shape_rows(&mut t, &s.label, &d.shape);
+        }
+        out.push_str(&t.render());
+    }
+    out
+}
+
+/// The validation-warnings section's markdown: warnings by kind per dataset.
+fn warnings_markdown(sums: &[DatasetSummary]) -> String {
+    let mut out = String::new();
+    let any = sums.iter().any(|s| !s.warnings.is_empty());
+    if !any {
+        out.push_str("None: every dataset passed validation without warnings.\n");
+        return out;
+    }
+    let mut t = Table::new(&["dataset", "warning", "count"]);
+    for s in sums {
+        for (kind, n) in &s.warnings {
+            t.row(vec![s.label.clone(), kind.clone(), n.to_string()]);
+        }
+    }
+    out.push_str(&t.render());
+    out
 }

@@ -7,11 +7,91 @@
 
 pub mod markdown;
 pub mod overlay;
-pub mod sections;
+pub mod results;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use markdown::Table;
+use results::{Header, SCHEMA_VERSION};
+
+/// A `##` section of `report.md`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// The heading (also the table-of-contents entry).
+    pub title: String,
+    /// The markdown under the heading.
+    pub body: String,
+}
+
+/// GitHub's anchor for a heading: lower case, spaces to `-`, punctuation
+/// other than `-` and `_` dropped.
+fn anchor(title: &str) -> String {
+    title
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Renders `report.md`: the header table (versions, config, threads, wall
+/// time), a table of contents, the datasets with the sha256 of each file,
+/// then `sections` in order.
+pub fn render_markdown(
+    header: &Header,
+    description: Option<&str>,
+    sections: &[Section],
+    wall_seconds: f64,
+) -> String {
+    let h = header;
+    let mut md = format!("# detloss report: {}\n\n", h.run);
+    if let Some(d) = description {
+        md.push_str(&format!("{d}\n\n"));
+    }
+    let mut t = Table::new(&["", ""]);
+    t.row(vec!["detloss".into(), h.detloss_version.clone()]);
+    t.row(vec!["hotcoco".into(), h.hotcoco_version.clone()]);
+    t.row(vec![
+        "config".into(),
+        format!("`{}` (sha256 `{}`)", h.config, &h.config_sha256[..16]),
+    ]);
+    t.row(vec![
+        "git commit".into(),
+        h.git_commit.clone().unwrap_or_else(|| "–".into()),
+    ]);
+    t.row(vec!["threads".into(), h.threads.to_string()]);
+    t.row(vec!["wall time".into(), format!("{wall_seconds:.2} s")]);
+    t.row(vec![
+        "results".into(),
+        format!("[results.json](results.json) (schema version {SCHEMA_VERSION})"),
+    ]);
+    md.push_str(&t.render());
+    md.push_str("\n## Contents\n\n- [Datasets](#datasets)\n");
+    for s in sections {
+        md.push_str(&format!("- [{}](#{})\n", s.title, anchor(&s.title)));
+    }
+    md.push_str("\n## Datasets\n\n");
+    let mut t = Table::new(&["dataset", "format", "file", "sha256"]);
+    for d in &h.datasets {
+        for s in &d.sources {
+            t.row(vec![
+                d.label.clone(),
+                d.format.clone(),
+                format!("`{}`", s.path),
+                format!("`{}`", s.sha256),
+            ]);
+        }
+    }
+    md.push_str(&t.render());
+    for s in sections {
+        md.push_str(&format!("\n## {}\n\n{}", s.title, s.body));
+    }
+    md
+}
 
 /// Writes `files` (relative path → bytes) as the folder `out_root/run_name`,
 /// replacing any previous one only once everything is written.
@@ -85,6 +165,12 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anchors_follow_github() {
+        assert_eq!(anchor("Dataset summary"), "dataset-summary");
+        assert_eq!(anchor("Loss tables (IoU/GIoU)"), "loss-tables-iougiou");
+    }
 
     #[test]
     fn replaces_the_folder_whole() {

@@ -1,4 +1,5 @@
-//! Baselines: compare a run's results with a committed `results.json`.
+//! Baselines: compare a run's results with a committed `results.json`
+//! (`--check`), or write one (`--check --bless`).
 //!
 //! Both documents are flattened into `path → value` metrics (the `header`
 //! block, which holds provenance such as versions and thread counts, is left
@@ -17,7 +18,7 @@
 //! A metric whose value moved beyond its tolerance fails; so does a metric
 //! that appears in only one of the two documents (re-bless the baseline when
 //! the set of metrics changes on purpose). Tolerances are set in a config's
-//! `[check]` section.
+//! `[check]` section ([`Tolerances`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,10 +29,11 @@ use serde_json::Value;
 use crate::error::{Error, Problem, Result};
 use crate::report::markdown::Table;
 
-/// `[check]` in a config.
+/// `[check]` in a config: the baseline `--check` uses and the tolerances
+/// of the comparison.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct CheckSection {
+pub struct Tolerances {
     /// Baseline used by `--check` / `--bless` without a path (relative to the
     /// config file).
     #[serde(default)]
@@ -44,9 +46,9 @@ pub struct CheckSection {
     pub stats: f64,
 }
 
-impl Default for CheckSection {
+impl Default for Tolerances {
     fn default() -> Self {
-        CheckSection {
+        Tolerances {
             baseline: None,
             coco: 0.0,
             stats: default_relative(),
@@ -56,6 +58,24 @@ impl Default for CheckSection {
 
 fn default_relative() -> f64 {
     1e-9
+}
+
+impl Tolerances {
+    /// Problems with the section's values, placed in the config at `path`.
+    pub fn problems(&self, path: &Path) -> Vec<Problem> {
+        [("coco", self.coco), ("stats", self.stats)]
+            .into_iter()
+            .filter(|(_, v)| !(v.is_finite() && *v >= 0.0))
+            .map(|(key, v)| {
+                Problem::at(
+                    path,
+                    format!("[check] {key}"),
+                    format!("tolerance {v} is not a non-negative number"),
+                    "use 0 for exact, or a small tolerance such as 1e-9",
+                )
+            })
+            .collect()
+    }
 }
 
 /// One metric's value.
@@ -203,6 +223,47 @@ impl Outcome {
         self.failures().is_empty()
     }
 
+    /// A markdown table of `lines` (metric, baseline, now, delta,
+    /// tolerance, status).
+    pub fn table(lines: &[&Line]) -> String {
+        let mut t = Table::new(&["metric", "baseline", "now", "delta", "tolerance", "status"]);
+        for l in lines {
+            t.row(vec![
+                format!("`{}`", l.metric),
+                l.baseline.clone(),
+                l.now.clone(),
+                l.delta.clone(),
+                l.tolerance.clone(),
+                l.status.to_string(),
+            ]);
+        }
+        t.render()
+    }
+
+    /// What a failed check prints on the terminal: a count, the first
+    /// `limit` failing metrics as a table, where the rest are (`check_md`),
+    /// and how to re-bless.
+    pub fn failure_summary(&self, limit: usize, check_md: &Path, config: &Path) -> String {
+        let fails = self.failures();
+        let mut out = format!(
+            "check failed: {} metrics differ from the baseline\n",
+            fails.len()
+        );
+        out.push_str(&Self::table(&fails[..fails.len().min(limit)]));
+        if fails.len() > limit {
+            out.push_str(&format!(
+                "… and {} more: {}\n",
+                fails.len() - limit,
+                check_md.display()
+            ));
+        }
+        out.push_str(&format!(
+            "If the change is intended, re-bless: detloss --config {} --check BASELINE --bless\n",
+            config.display()
+        ));
+        out
+    }
+
     /// `check.md`: a summary, the failing metrics, then every metric.
     pub fn markdown(&self, baseline: &Path) -> String {
         let fails = self.failures();
@@ -213,29 +274,15 @@ impl Outcome {
             compared,
             fails.len()
         );
-        let table = |lines: &[&Line]| {
-            let mut t = Table::new(&["metric", "baseline", "now", "delta", "tolerance", "status"]);
-            for l in lines {
-                t.row(vec![
-                    format!("`{}`", l.metric),
-                    l.baseline.clone(),
-                    l.now.clone(),
-                    l.delta.clone(),
-                    l.tolerance.clone(),
-                    l.status.to_string(),
-                ]);
-            }
-            t.render()
-        };
         if fails.is_empty() {
             md.push_str("Every metric holds.\n");
         } else {
             md.push_str("## Failing metrics\n\n");
-            md.push_str(&table(&fails));
+            md.push_str(&Self::table(&fails));
             md.push_str("\nIf the change is intended, re-bless the baseline: `detloss --config C --check BASELINE --bless`.\n");
         }
         md.push_str("\n<details><summary>Every metric</summary>\n\n");
-        md.push_str(&table(&self.lines.iter().collect::<Vec<_>>()));
+        md.push_str(&Self::table(&self.lines.iter().collect::<Vec<_>>()));
         md.push_str("\n</details>\n");
         md
     }
@@ -251,7 +298,7 @@ fn show(m: Option<&Metric>) -> String {
 }
 
 /// Compares current results with a baseline document.
-pub fn compare(baseline: &Value, now: &Value, tol: &CheckSection) -> Outcome {
+pub fn compare(baseline: &Value, now: &Value, tol: &Tolerances) -> Outcome {
     let (b, n) = (flatten(baseline), flatten(now));
     let mut paths: Vec<&String> = b.keys().chain(n.keys()).collect();
     paths.sort();
@@ -328,12 +375,12 @@ pub fn read_baseline(path: &Path) -> Result<Value> {
         ))
     })?;
     let version = doc.get("schema_version").and_then(Value::as_u64);
-    if version != Some(u64::from(crate::run::SCHEMA_VERSION)) {
+    if version != Some(u64::from(crate::report::results::SCHEMA_VERSION)) {
         return Err(Error::input(Problem::in_file(
             path,
             format!(
                 "not a detloss results file of schema version {}: `schema_version` is {}",
-                crate::run::SCHEMA_VERSION,
+                crate::report::results::SCHEMA_VERSION,
                 version.map_or("missing".to_string(), |v| v.to_string())
             ),
             "point --check at a results.json written by this detloss version, or re-bless it with `--bless`",
@@ -362,7 +409,7 @@ mod tests {
     fn keyed_paths_and_tolerances() {
         let base = json!({"header": {"threads": 1}, "loss_tables": [{"dataset": "d", "evaluation": {"stats": [0.5]}, "box_losses": [{"spec": "giou", "mean": 0.25}]}]});
         let same = json!({"header": {"threads": 2}, "loss_tables": [{"dataset": "d", "evaluation": {"stats": [0.5]}, "box_losses": [{"spec": "giou", "mean": 0.25 + 1e-12}]}]});
-        let o = compare(&base, &same, &CheckSection::default());
+        let o = compare(&base, &same, &Tolerances::default());
         assert!(o.passed(), "{:?}", o.failures());
         assert!(
             o.lines
@@ -370,7 +417,7 @@ mod tests {
                 .any(|l| l.metric == "loss_tables[d].box_losses[giou].mean")
         );
         let moved = json!({"loss_tables": [{"dataset": "d", "evaluation": {"stats": [0.5000001]}, "box_losses": [{"spec": "giou", "mean": 0.25}, {"spec": "ciou", "mean": 1.0}]}]});
-        let o = compare(&base, &moved, &CheckSection::default());
+        let o = compare(&base, &moved, &Tolerances::default());
         let f: Vec<(&str, &str)> = o
             .failures()
             .iter()
