@@ -239,13 +239,16 @@ mod tests {
 
     #[test]
     fn unknown_section_names_line_and_every_section() {
-        let text = "[[datasets]]\nname = \"a\"\n\n[loss_tabel]\n";
+        let text = "[[datasets]]\nname = \"a\"\n\n[no_such_section]\n";
         let Err(Error::Input(p)) = parse(Path::new("c.toml"), text) else {
             panic!("accepted a typo")
         };
         assert_eq!(p[0].record.as_deref(), Some("line 4, column 2"));
-        for key in ["`loss_table`", "`summary`", "`check`", "`datasets`"] {
-            assert!(p[0].problem.contains(key), "{}", p[0]);
+        let keys = OWN_KEYS
+            .iter()
+            .chain(experiments::ALL.iter().map(|e| &e.key));
+        for key in keys {
+            assert!(p[0].problem.contains(&format!("`{key}`")), "{}", p[0]);
         }
     }
 

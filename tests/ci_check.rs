@@ -1,5 +1,5 @@
 //! The CI regression gate: `configs/ci.toml` checked against the committed
-//! `reports/baselines/ci.json`. Any change that moves a number — a loss
+//! `configs/baselines/ci.json`. Any change that moves a number — a loss
 //! formula, a dataset, the matching — fails here (and so fails `.ci/run`),
 //! with a table of the metrics that moved.
 
@@ -32,7 +32,7 @@ fn ci_config_matches_the_committed_baseline() {
 fn a_tampered_baseline_fails_with_a_readable_diff() {
     let dir = tempfile::tempdir().unwrap();
     let mut doc: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(Path::new(ROOT).join("reports/baselines/ci.json")).unwrap(),
+        &std::fs::read(Path::new(ROOT).join("configs/baselines/ci.json")).unwrap(),
     )
     .unwrap();
     // Pretend the baseline's GIoU mean on coco-val2014-100 was 1 % lower, and

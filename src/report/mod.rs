@@ -168,8 +168,8 @@ mod tests {
 
     #[test]
     fn anchors_follow_github() {
-        assert_eq!(anchor("Dataset summary"), "dataset-summary");
-        assert_eq!(anchor("Loss tables (IoU/GIoU)"), "loss-tables-iougiou");
+        assert_eq!(anchor("Box shapes"), "box-shapes");
+        assert_eq!(anchor("AP tables (IoU/GIoU)"), "ap-tables-iougiou");
     }
 
     #[test]

@@ -4,17 +4,16 @@
 //! {
 //!   "schema_version": 1,
 //!   "header": { "detloss_version": …, "datasets": [ … ], … },
-//!   "datasets": [ … ],        // one key per experiment that ran, in the
-//!   "format_checks": [ … ],   // order of `experiments::ALL`, each holding
-//!   "loss_tables": [ … ]      // that experiment's own serialised result
+//!   "<results key>": …,   // one entry per experiment that ran, in the
+//!   …                      // order of `experiments::ALL`, each holding
+//!                          // that experiment's own serialised result
 //! }
 //! ```
 //!
 //! The header holds provenance (versions, config hash, threads, datasets with
 //! the sha256 of every file); everything after it is numbers, in a stable key
 //! order and with nothing time-dependent, so two runs of one config give
-//! byte-identical files. `--check` compares everything but the header
-//! ([`crate::baseline`]).
+//! byte-identical files. `--check` compares everything but the header.
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
