@@ -271,7 +271,7 @@ fn check(path: &Path, c: &Config, run_name: &str) -> Result<()> {
             }
         }
         let with_dets = c.datasets.iter().any(|d| {
-            d.dets.is_some()
+            d.files.dets.is_some()
                 || d.name
                     .as_deref()
                     .is_some_and(|n| crate::data::root::has_detections(n, d.format))

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use detloss::data::{self, Dataset, DatasetSpec, Format, LoadContext};
+use detloss::data::{self, Dataset, DatasetFiles, DatasetSpec, Format, LoadContext};
 use detloss::error::Error;
 use detloss::evaluate::{self, STAT_NAMES, TIDE_ERROR_NAMES, coco_matches};
 use hotcoco::COCOeval;
@@ -144,7 +144,10 @@ fn a_dataset_without_detections_is_an_input_error() {
     let gt = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/good/tiny_gt.json");
     let spec = DatasetSpec {
         format: Some(Format::Coco),
-        gt: Some(gt),
+        files: DatasetFiles {
+            gt: Some(gt),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let ds = data::load(&spec, &LoadContext::default()).unwrap();

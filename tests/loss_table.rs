@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use detloss::data::{self, DatasetSpec, LoadContext};
+use detloss::data::{self, DatasetFiles, DatasetSpec, LoadContext};
 use detloss::experiments::loss_table::{LossTable, LossTableSection, compute};
 use detloss::matching::{Assignment, assign};
 
@@ -141,8 +141,11 @@ fn a_config_with_your_own_files_gives_the_same_table() {
     );
     let spec = DatasetSpec {
         label: Some("mine".into()),
-        gt: Some(format!("{root}/instances_val2014_100.json").into()),
-        dets: Some(format!("{root}/instances_val2014_fakebbox100_results.json").into()),
+        files: DatasetFiles {
+            gt: Some(format!("{root}/instances_val2014_100.json").into()),
+            dets: Some(format!("{root}/instances_val2014_fakebbox100_results.json").into()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let ctx = LoadContext {
