@@ -27,7 +27,11 @@ fn bench_load(c: &mut Criterion) {
     g.sample_size(20);
     for name in ["voc2007-test", "coco-val2014-100"] {
         let resolved = data::root::resolve(name, None, None).expect("dataset present");
-        let gt = resolved.files.gt.clone();
+        let gt = resolved
+            .files
+            .gt
+            .clone()
+            .expect("every manifest format names gt");
         g.bench_function(format!("{name}/detloss"), |b| {
             b.iter(|| data::load(&spec(name), &ctx).expect("loads"))
         });

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use detloss::data::{self, DatasetSpec, LoadContext};
+use detloss::data::{self, DatasetFiles, DatasetSpec, LoadContext};
 use detloss::experiments::loss_table::{LossTableSection, compute};
 use detloss::synth::{SynthSpec, write};
 
@@ -43,8 +43,11 @@ fn bench(c: &mut Criterion) {
     }
     let spec = DatasetSpec {
         label: Some("synth".into()),
-        gt: Some(dir.join("instances.json")),
-        dets: Some(dir.join("results.json")),
+        files: DatasetFiles {
+            gt: Some(dir.join("instances.json")),
+            dets: Some(dir.join("results.json")),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let mut g = c.benchmark_group("loss_table");

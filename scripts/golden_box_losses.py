@@ -102,7 +102,7 @@ EDGE_CASES = [
     ("identical small 1x1 boxes", (0, 0, 1, 1), (0, 0, 1, 1)),
     ("identical boxes, area 100", (10, 10, 20, 20), (10, 10, 20, 20)),
     ("identical boxes, area 1e6", (0, 0, 1000, 1000), (0, 0, 1000, 1000)),
-    ("identical boxes (1,1,3,4) (losses.md 9, last row)", (1, 1, 3, 4), (1, 1, 3, 4)),
+    ("identical boxes (1,1,3,4) (hand table, last row)", (1, 1, 3, 4), (1, 1, 3, 4)),
     ("non-overlapping side by side, gap 1", (0, 0, 2, 2), (3, 0, 5, 2)),
     ("non-overlapping diagonal, different sizes", (0, 0, 2, 3), (5, 6, 7, 9)),
     ("non-overlapping far apart (1000 px)", (0, 0, 10, 10), (1000, 1000, 1010, 1010)),
@@ -129,11 +129,11 @@ EDGE_CASES = [
     ("huge coordinates (1e7 scale), non-overlapping", (0, 0, 1e7, 1e7), (2e7, 2e7, 3e7, 3e7)),
     ("1x1 boxes at 1e7 offset, half overlap (cancellation)", (1e7, 1e7, 1e7 + 1, 1e7 + 1),
      (1e7 + 0.5, 1e7 + 0.5, 1e7 + 1.5, 1e7 + 1.5)),
-    ("losses.md 9 row 1: (0,0,2,2) vs (1,1,3,3)", (0, 0, 2, 2), (1, 1, 3, 3)),
-    ("losses.md 9 row 2: (0,0,4,2) vs (1,0,3,4)", (0, 0, 4, 2), (1, 0, 3, 4)),
-    ("losses.md 9 row 3: (0,0,10,8) vs (0,0,10,10)", (0, 0, 10, 8), (0, 0, 10, 10)),
-    ("losses.md 9 row 4: (0,0,1,1) vs (2,2,3,3)", (0, 0, 1, 1), (2, 2, 3, 3)),
-    ("losses.md 9 row 5: (0,0,4,4) vs (1,1,3,3)", (0, 0, 4, 4), (1, 1, 3, 3)),
+    ("hand table row 1: (0,0,2,2) vs (1,1,3,3)", (0, 0, 2, 2), (1, 1, 3, 3)),
+    ("hand table row 2: (0,0,4,2) vs (1,0,3,4)", (0, 0, 4, 2), (1, 0, 3, 4)),
+    ("hand table row 3: (0,0,10,8) vs (0,0,10,10)", (0, 0, 10, 8), (0, 0, 10, 10)),
+    ("hand table row 4: (0,0,1,1) vs (2,2,3,3)", (0, 0, 1, 1), (2, 2, 3, 3)),
+    ("hand table row 5: (0,0,4,4) vs (1,1,3,3)", (0, 0, 4, 4), (1, 1, 3, 3)),
     ("same centre, different aspect ratio (4x1 vs 1x4)", (0, 1.5, 4, 2.5), (1.5, 0, 2.5, 4)),
     ("IoU just above 0.5 (10/19), aspect differs", (0, 0, 10, 10), (0, 0, 10, 19)),
     ("IoU just below 0.5 (10/21), aspect differs", (0, 0, 10, 10), (0, 0, 10, 21)),
@@ -144,14 +144,18 @@ EDGE_CASES = [
     ("pred far larger than target, same centre", (-50, -50, 60, 60), (0, 0, 10, 10)),
 ]
 
-# losses.md section 9 hand table: edge-case "what" -> expected values
+# Hand table: forward values computed by hand (six decimals) from the published
+# formulas, GIoU (Rezatofighi et al., arXiv 1902.09630) and DIoU/CIoU (Zheng et
+# al., arXiv 1911.08287), under each library's conventions, independently of
+# the library code.  Row 2: IoU = 1/3, so mmdet's gated CIoU equals its DIoU.
+# Edge-case "what" -> expected values, in the columns of HAND_COLS.
 HAND_TABLE = {
-    "losses.md 9 row 1: (0,0,2,2) vs (1,1,3,3)": (1.079365, 0.968254, 0.968254, 0.968254, 0.968254),
-    "losses.md 9 row 2: (0,0,4,2) vs (1,0,3,4)": (0.916667, 0.697917, 0.731668, 0.697917, 0.731668),
-    "losses.md 9 row 3: (0,0,10,8) vs (0,0,10,10)": (0.200000, 0.205000, 0.205120, 0.205120, 0.205120),
-    "losses.md 9 row 4: (0,0,1,1) vs (2,2,3,3)": (1.777778, 1.444444, 1.444444, 1.444444, 1.444444),
-    "losses.md 9 row 5: (0,0,4,4) vs (1,1,3,3)": (0.750000, 0.750000, 0.750000, 0.750000, 0.750000),
-    "identical boxes (1,1,3,4) (losses.md 9, last row)": (0.0, 0.0, 0.0, 0.0, 0.0),
+    "hand table row 1: (0,0,2,2) vs (1,1,3,3)": (1.079365, 0.968254, 0.968254, 0.968254, 0.968254),
+    "hand table row 2: (0,0,4,2) vs (1,0,3,4)": (0.916667, 0.697917, 0.731668, 0.697917, 0.731668),
+    "hand table row 3: (0,0,10,8) vs (0,0,10,10)": (0.200000, 0.205000, 0.205120, 0.205120, 0.205120),
+    "hand table row 4: (0,0,1,1) vs (2,2,3,3)": (1.777778, 1.444444, 1.444444, 1.444444, 1.444444),
+    "hand table row 5: (0,0,4,4) vs (1,1,3,3)": (0.750000, 0.750000, 0.750000, 0.750000, 0.750000),
+    "identical boxes (1,1,3,4) (hand table, last row)": (0.0, 0.0, 0.0, 0.0, 0.0),
 }
 HAND_COLS = [("giou", "torchvision"), ("diou", "torchvision"), ("ciou", "torchvision"),
              ("ciou", "mmdet"), ("ciou", "ultralytics")]
@@ -547,8 +551,8 @@ def main() -> int:
         for w in neg:
             print(f"      grad null only: {w}")
 
-    # ---- losses.md section 9 hand table ------------------------------------
-    print("\nlosses.md section 9 check (tolerance 5e-7 = table rounding):")
+    # ---- hand table -----------------------------------------------------------
+    print("\nhand table check (tolerance 5e-7 = table rounding):")
     bad = 0
     for what, expected in HAND_TABLE.items():
         r = what_index[what]

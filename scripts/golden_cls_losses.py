@@ -473,7 +473,10 @@ def dump(path: Path, obj) -> int:
 
 BATCH_BITS: list = []  # (case, rows not bit-identical single vs batch, rows checked)
 
-# losses.md section 9 hand table
+# Hand table: forward values computed by hand (six decimals), independently of
+# the library code: sigmoid focal loss (Lin et al., arXiv 1708.02002) with
+# alpha 0.25, gamma 2 (torchvision, mmdet), alpha -1, gamma 2 (fvcore) and
+# alpha 0.25, gamma 1.5 (ultralytics); QFL with beta 2 (GFL, arXiv 2006.04388).
 HAND_FOCAL = {  # (x, t): ((0.25,2), (-1,2), (0.25,1.5))
     (2.0, 1): (0.000451, 0.001804, 0.001306),
     (-2.0, 1): (0.412520, 1.650078, 0.439548),
@@ -684,7 +687,7 @@ def self_checks(eres, sres, elem_inputs, sm_inputs) -> int:
 
 
 def hand_table_check(eres) -> int:
-    print("\nlosses.md section 9 check (tolerance 5e-7 = table rounding):")
+    print("\nhand table check (tolerance 5e-7 = table rounding):")
     bad = 0
     x_idx = lambda xv, b, s: edge_row(xv, b, s)  # noqa: E731
     for (xv, t), expected in HAND_FOCAL.items():

@@ -10,8 +10,6 @@ mod common;
 
 const BAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bad");
 const GOOD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/good");
-/// The shared datasets, beside the crate (CI clones `../shared` next to it).
-const DATA_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/datasets");
 
 /// Runs the binary; returns its exit code and stderr.
 fn run(args: &[&str]) -> (i32, String) {
@@ -97,17 +95,13 @@ fn yolo(dir: &str, label: &str, problem: &[&str]) {
 }
 
 /// A config run into a temporary report folder, which must stay empty.
+///
+/// Every bad config is rejected before any dataset is read, so these tests
+/// need no data.
 fn config(file: &str, problem: &[&str]) {
     let out = tempfile::tempdir().expect("temp dir");
     let out_dir = out.path().to_str().expect("UTF-8 temp path");
-    let args = [
-        "--config",
-        &bad(file),
-        "--out",
-        out_dir,
-        "--data-root",
-        DATA_ROOT,
-    ];
+    let args = ["--config", &bad(file), "--out", out_dir];
     assert_input_error(&args, &[file], problem);
     let written = std::fs::read_dir(out.path()).expect("temp dir").count();
     assert_eq!(written, 0, "a failed run wrote into --out");

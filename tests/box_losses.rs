@@ -1,8 +1,8 @@
 //! Box losses: finite-difference gradient checks, properties and robustness.
 //!
 //! Golden values from torch/torchvision are checked in `tests/golden_box.rs`;
-//! the hand-computed table of shared/reference/losses.md §9 in the unit tests
-//! of `losses::iou_family`.
+//! a hand-computed table of GIoU/DIoU/CIoU values in the unit tests of
+//! `losses::iou_family`.
 
 use detloss::losses::iou_family::aspect_v;
 use detloss::losses::{BoxLoss, BoxLossSpec, REGISTRY};

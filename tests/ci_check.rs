@@ -15,6 +15,7 @@ fn detloss(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn ci_config_matches_the_committed_baseline() {
+    common::shared_data();
     let out = tempfile::tempdir().unwrap();
     let (code, _, err) = detloss(&[
         "--config",
@@ -30,6 +31,7 @@ fn ci_config_matches_the_committed_baseline() {
 
 #[test]
 fn a_tampered_baseline_fails_with_a_readable_diff() {
+    common::shared_data();
     let dir = tempfile::tempdir().unwrap();
     let mut doc: serde_json::Value = serde_json::from_slice(
         &std::fs::read(Path::new(ROOT).join("configs/baselines/ci.json")).unwrap(),
@@ -96,6 +98,7 @@ fn a_tampered_baseline_fails_with_a_readable_diff() {
 
 #[test]
 fn blessing_writes_a_baseline_that_then_passes() {
+    common::shared_data();
     let dir = tempfile::tempdir().unwrap();
     let baseline = dir.path().join("b.json");
     let out = dir.path().join("out");
@@ -140,6 +143,7 @@ fn blessing_writes_a_baseline_that_then_passes() {
 
 #[test]
 fn two_runs_write_byte_identical_results_and_json_output_matches() {
+    common::shared_data();
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for k in 0..2 {

@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use detloss::data::{self, Dataset, DatasetSpec, Format, LoadContext};
+mod common;
+
+use detloss::data::{self, Dataset, DatasetFiles, DatasetSpec, Format, LoadContext};
 use detloss::error::Error;
 use detloss::evaluate::{self, STAT_NAMES, TIDE_ERROR_NAMES, coco_matches};
 use hotcoco::COCOeval;
@@ -16,16 +18,16 @@ fn load(name: &str) -> Dataset {
         ..Default::default()
     };
     let ctx = LoadContext {
-        data_root: None,
+        data_root: Some(common::shared_data()),
         base_dir: ".".into(),
         strict: false,
     };
     data::load(&spec, &ctx).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-// pycocotools 2.0.11 bbox summaries, copied from /work/shared/datasets/README.md
-// ("Reference: pycocotools 2.0.11 on `coco-val2014-100` (bbox)" and "… on
-// `voc2012-100` (bbox)").
+// pycocotools 2.0.11 bbox summaries (AP, AP50, AP75, APs, APm, APl, AR1, AR10,
+// AR100, ARs, ARm, ARl), the reference numbers of datasets/README.md (and
+// `pycocotools_bbox` in datasets/manifest.toml).
 const COCO_VAL2014_100: [f64; 12] = [
     0.5045806987249628,
     0.6969727247299577,
@@ -144,7 +146,10 @@ fn a_dataset_without_detections_is_an_input_error() {
     let gt = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/good/tiny_gt.json");
     let spec = DatasetSpec {
         format: Some(Format::Coco),
-        gt: Some(gt),
+        files: DatasetFiles {
+            gt: Some(gt),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let ds = data::load(&spec, &LoadContext::default()).unwrap();

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use detloss::data::{self, DatasetSpec, LoadContext};
+mod common;
+
+use detloss::data::{self, DatasetFiles, DatasetSpec, LoadContext};
 use detloss::experiments::loss_table::{LossTable, LossTableSection, compute};
 use detloss::matching::{Assignment, assign};
 
@@ -13,7 +15,7 @@ fn load(name: &str) -> data::Dataset {
         ..Default::default()
     };
     let ctx = LoadContext {
-        data_root: None,
+        data_root: Some(common::shared_data()),
         base_dir: PathBuf::from("."),
         strict: false,
     };
@@ -135,14 +137,14 @@ fn best_iou_pairs_non_overlapping_boxes_that_iou_loss_cannot_see() {
 
 #[test]
 fn a_config_with_your_own_files_gives_the_same_table() {
-    let root = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/datasets/coco-val2014-100"
-    );
+    let root = common::shared_data().join("coco-val2014-100");
     let spec = DatasetSpec {
         label: Some("mine".into()),
-        gt: Some(format!("{root}/instances_val2014_100.json").into()),
-        dets: Some(format!("{root}/instances_val2014_fakebbox100_results.json").into()),
+        files: DatasetFiles {
+            gt: Some(root.join("instances_val2014_100.json")),
+            dets: Some(root.join("instances_val2014_fakebbox100_results.json")),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let ctx = LoadContext {

@@ -1,20 +1,21 @@
-//! Integration tests on the real shared datasets (`../shared/datasets`).
+//! Integration tests on the real shared datasets (`../shared/datasets`, see
+//! `common::shared_data`).
 //!
-//! Expected counts come from `shared/datasets/README.md` and the datasets'
-//! `SOURCES.txt`, which were produced independently of detloss (pycocotools
-//! and the original annotation files).
+//! Expected counts are the reference numbers of `datasets/README.md` (also in
+//! `datasets/manifest.toml`), which were produced independently of detloss
+//! (pycocotools and the original annotation files).
 
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::detloss;
+use common::{detloss, shared_data};
 
 use detloss::data::{self, DatasetSpec, Format, LoadContext, VocCorners};
 use detloss::experiments::{formats, summary};
 
 fn ctx() -> LoadContext {
     LoadContext {
-        data_root: None,
+        data_root: Some(shared_data()),
         base_dir: PathBuf::from("."),
         strict: true,
     }
@@ -27,10 +28,6 @@ fn known(name: &str, format: Option<Format>) -> data::Dataset {
         ..Default::default()
     };
     data::load(&spec, &ctx()).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets")
 }
 
 #[test]
@@ -129,6 +126,7 @@ fn voc2007_test_ground_truth() {
 
 #[test]
 fn quickstart_writes_a_report_with_the_reference_counts() {
+    shared_data();
     let out = tempfile::tempdir().unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
     let (code, _, err) = detloss(
@@ -185,6 +183,7 @@ fn quickstart_writes_a_report_with_the_reference_counts() {
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
+    shared_data();
     let root = env!("CARGO_MANIFEST_DIR");
     let mut bodies = Vec::new();
     for threads in ["1", "2"] {
@@ -232,6 +231,7 @@ fn a_missing_dataset_names_every_path_searched() {
 
 #[test]
 fn data_root_comes_first_and_a_changed_file_fails_its_checksum() {
+    let shared = shared_data();
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("coco-val2014-100");
     std::fs::create_dir(&dir).unwrap();
@@ -239,7 +239,7 @@ fn data_root_comes_first_and_a_changed_file_fails_its_checksum() {
         "instances_val2014_100.json",
         "instances_val2014_fakebbox100_results.json",
     ] {
-        std::fs::copy(shared().join("coco-val2014-100").join(f), dir.join(f)).unwrap();
+        std::fs::copy(shared.join("coco-val2014-100").join(f), dir.join(f)).unwrap();
     }
     let (code, _, err) = detloss(
         &[

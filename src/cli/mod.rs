@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::data::{self, DatasetSpec, Format, LoadContext, VocCorners};
+use crate::data::{self, DatasetFiles, DatasetSpec, Format, LoadContext, VocCorners};
 use crate::error::{Error, Problem, Result};
 use crate::run::{self, RunOptions};
 
@@ -114,40 +114,14 @@ pub struct ValidateArgs {
     /// A known dataset name (see `detloss datasets`).
     pub name: Option<String>,
     /// coco, voc or yolo.
-    #[arg(long, value_parser = parse_format)]
+    #[arg(long)]
     pub format: Option<Format>,
-    /// Ground truth: COCO json, VOC XML folder or YOLO label folder.
-    #[arg(long, value_name = "PATH")]
-    pub gt: Option<PathBuf>,
-    /// COCO results json with detections.
-    #[arg(long, value_name = "FILE")]
-    pub dets: Option<PathBuf>,
-    /// Image folder (YOLO).
-    #[arg(long, value_name = "DIR")]
-    pub images: Option<PathBuf>,
-    /// YOLO class-names file.
-    #[arg(long, value_name = "FILE")]
-    pub names: Option<PathBuf>,
+    /// The files (`--gt` …), the config keys of a `[[datasets]]` entry.
+    #[command(flatten)]
+    pub files: DatasetFiles,
     /// VOC corner convention: one_based (default) or as_is.
-    #[arg(long, value_parser = parse_corners, default_value = "one_based")]
+    #[arg(long, default_value_t)]
     pub voc_corners: VocCorners,
-}
-
-fn parse_format(s: &str) -> std::result::Result<Format, String> {
-    match s {
-        "coco" => Ok(Format::Coco),
-        "voc" => Ok(Format::Voc),
-        "yolo" => Ok(Format::Yolo),
-        _ => Err("expected coco, voc or yolo".into()),
-    }
-}
-
-fn parse_corners(s: &str) -> std::result::Result<VocCorners, String> {
-    match s {
-        "one_based" => Ok(VocCorners::OneBased),
-        "as_is" => Ok(VocCorners::AsIs),
-        _ => Err("expected one_based or as_is".into()),
-    }
 }
 
 /// Writes to stdout, ignoring a closed pipe (`detloss … | head`).
@@ -281,10 +255,7 @@ fn validate(a: ValidateArgs, opts: &RunOptions) -> Result<i32> {
         name: a.name,
         label: None,
         format: a.format,
-        gt: a.gt,
-        dets: a.dets,
-        images: a.images,
-        names: a.names,
+        files: a.files,
         voc_corners: a.voc_corners,
     };
     let ctx = LoadContext {

@@ -11,7 +11,13 @@
 //! | YOLO txt | `cx cy w h`, normalised by image size `W × H` | `((cx − w/2)·W, (cy − h/2)·H, (cx + w/2)·W, (cy + h/2)·H)` |
 //! | VOC XML | integer pixel indices `xmin ymin xmax ymax`, 1-based, inclusive | see [`VocCorners`] |
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::model::one_of;
 
 /// `[x, y, w, h]` → `[x1, y1, x2, y2]`.
 pub fn xywh_to_xyxy(b: [f64; 4]) -> [f64; 4] {
@@ -59,8 +65,11 @@ pub fn xyxy_to_yolo(b: [f64; 4], width: f64, height: f64) -> [f64; 4] {
 ///
 /// The two differ by one pixel in `x1` and `y1`; `detloss` reports that shift
 /// when a config compares formats of one dataset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// Spelled `one_based` or `as_is` (config `voc_corners = …`,
+/// `detloss validate --voc-corners`); [`VocCorners::name`] and
+/// [`VocCorners::parse`] are the one table and parser, behind serde and clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VocCorners {
     /// `x1 = xmin − 1, y1 = ymin − 1, x2 = xmax, y2 = ymax`.
     #[default]
@@ -87,12 +96,49 @@ impl VocCorners {
         [x + 1.0, y + 1.0, x + w, y + h]
     }
 
-    /// The name used in configs and reports.
-    pub fn name(self) -> &'static str {
+    /// Both conventions.
+    pub const ALL: [VocCorners; 2] = [VocCorners::OneBased, VocCorners::AsIs];
+    /// Their names, in the order of [`VocCorners::ALL`].
+    pub const NAMES: [&'static str; 2] = [VocCorners::OneBased.name(), VocCorners::AsIs.name()];
+
+    /// The name used in configs and reports: `one_based` or `as_is`.
+    pub const fn name(self) -> &'static str {
         match self {
             VocCorners::OneBased => "one_based",
             VocCorners::AsIs => "as_is",
         }
+    }
+
+    /// The convention with this name, if any.
+    pub fn parse(name: &str) -> Option<VocCorners> {
+        VocCorners::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl FromStr for VocCorners {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        VocCorners::parse(s).ok_or_else(|| format!("expected {}", one_of(&VocCorners::NAMES)))
+    }
+}
+
+impl fmt::Display for VocCorners {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for VocCorners {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for VocCorners {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        VocCorners::parse(&s).ok_or_else(|| de::Error::unknown_variant(&s, &VocCorners::NAMES))
     }
 }
 
@@ -177,6 +223,22 @@ mod tests {
         assert_eq!(VocCorners::AsIs.to_xyxy(c), [1.0, 1.0, 10.0, 20.0]);
         // hotcoco's voc_to_coco gives [xmin − 1, ymin − 1, xmax − xmin + 1, ymax − ymin + 1].
         assert_eq!(VocCorners::corners_from_hotcoco([0.0, 0.0, 10.0, 20.0]), c);
+    }
+
+    #[test]
+    fn voc_corner_names_round_trip_through_every_parser() {
+        for (c, name) in VocCorners::ALL.into_iter().zip(VocCorners::NAMES) {
+            assert_eq!(c.name(), name);
+            assert_eq!(name.parse::<VocCorners>(), Ok(c));
+            assert_eq!(c.to_string(), name);
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(serde_json::from_str::<VocCorners>(&json).unwrap(), c);
+        }
+        assert_eq!(VocCorners::default().name(), "one_based");
+        assert_eq!(
+            "one-based".parse::<VocCorners>(),
+            Err("expected one_based or as_is".to_string())
+        );
     }
 
     #[test]

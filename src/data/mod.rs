@@ -1,90 +1,27 @@
 //! Data: the first two stages of the pipeline, **load → validate**.
 //!
-//! A [`DatasetSpec`] (one `[[datasets]]` entry of a config) names a known
-//! dataset or gives files; [`load`] resolves it ([`root`]), reads it with the
-//! format's reader ([`coco`], [`voc`], [`yolo`] — all producing hotcoco's
-//! COCO schema), validates it ([`validate`]) and converts it into detloss's
-//! own [`model`].
+//! A [`DatasetSpec`] (one `[[datasets]]` entry of a config, see [`spec`]) names
+//! a known dataset or gives files ([`DatasetFiles`]); [`load`] resolves it
+//! ([`root`]), reads it with the format's reader ([`coco`], [`voc`], [`yolo`] —
+//! all producing hotcoco's COCO schema), validates it ([`validate`]) and
+//! converts it into detloss's own [`model`].
 
 pub mod boxes;
 pub mod coco;
 pub mod model;
 pub mod root;
+pub mod spec;
 pub mod validate;
 pub mod voc;
 pub mod yolo;
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 pub use boxes::{SizeBucket, VocCorners};
 pub use model::{BoxRecord, BoxTable, Category, Dataset, Format, ImageInfo, SourceFile};
+pub use spec::{DatasetFiles, DatasetSpec};
 
 use crate::error::{Error, Problem, Result};
-use root::FormatFiles;
-
-/// One dataset as a config names it: a known name, or files by path.
-///
-/// ```toml
-/// [[datasets]]
-/// name = "voc2012-100"      # a known dataset (datasets/manifest.toml) …
-/// format = "voc"            # … in one of its formats (default: its default_format)
-///
-/// [[datasets]]
-/// label = "mine"            # … or your own files (paths relative to the config file)
-/// format = "coco"
-/// gt = "data/instances_val.json"
-/// dets = "runs/val/predictions.json"
-/// ```
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct DatasetSpec {
-    /// A known dataset name (see `detloss datasets`).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// How reports refer to it; unique within a config. Default: the name,
-    /// with the format when one is given (`voc2012-100 (voc)`), or the stem of `gt`.
-    #[serde(default)]
-    pub label: Option<String>,
-    /// `coco`, `voc` or `yolo`.
-    #[serde(default)]
-    pub format: Option<Format>,
-    /// Ground truth: COCO instances json, VOC XML folder or YOLO label folder.
-    #[serde(default)]
-    pub gt: Option<PathBuf>,
-    /// COCO results json with detections (also allowed with `name`, to
-    /// evaluate your own detections on a known ground truth).
-    #[serde(default)]
-    pub dets: Option<PathBuf>,
-    /// Image folder (required for YOLO: sizes are read from image headers).
-    #[serde(default)]
-    pub images: Option<PathBuf>,
-    /// YOLO class-names file, one name per line.
-    #[serde(default)]
-    pub names: Option<PathBuf>,
-    /// How VOC corners map to pixels: `one_based` (default) or `as_is`.
-    #[serde(default)]
-    pub voc_corners: VocCorners,
-}
-
-impl DatasetSpec {
-    /// The label reports use for this dataset.
-    pub fn label(&self) -> String {
-        if let Some(l) = &self.label {
-            return l.clone();
-        }
-        match (&self.name, self.format, &self.gt) {
-            (Some(n), Some(f), _) => format!("{n} ({})", f.name()),
-            (Some(n), None, _) => n.clone(),
-            (None, _, Some(gt)) => gt
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| gt.display().to_string()),
-            (None, _, None) => "unnamed".into(),
-        }
-    }
-}
 
 /// What loading needs besides the spec.
 #[derive(Debug, Clone, Default)]
@@ -101,23 +38,24 @@ pub struct LoadContext {
 pub fn load(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Dataset> {
     let label = spec.label();
     let (name, format, files, checksums) = locate(spec, ctx)?;
-    let gt_path = files.gt.clone();
+    let gt_path = required(&files.gt, format, "gt", &label, "the ground truth")?;
     let raw = match format {
-        Format::Coco => coco::read_instances(&gt_path)?,
-        Format::Voc => voc::read_voc(&gt_path, spec.voc_corners)?,
+        Format::Coco => coco::read_instances(gt_path)?,
+        Format::Voc => voc::read_voc(gt_path, spec.voc_corners)?,
         Format::Yolo => {
             let names = required(
                 &files.names,
+                format,
                 "names",
                 &label,
                 "the YOLO class-names file (obj.names)",
             )?;
-            let images = required(&files.images, "images", &label, "the image folder")?;
-            yolo::read_yolo(&gt_path, names, images)?
+            let images = required(&files.images, format, "images", &label, "the image folder")?;
+            yolo::read_yolo(gt_path, names, images)?
         }
     };
     let mut findings = validate::Findings::default();
-    validate::check_ground_truth(&gt_path, &raw, &mut findings);
+    validate::check_ground_truth(gt_path, &raw, &mut findings);
     let results = match &files.dets {
         Some(p) => {
             let res = coco::read_results(p)?;
@@ -190,28 +128,29 @@ pub fn load(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Dataset> {
     })
 }
 
-fn required<'a>(p: &'a Option<PathBuf>, key: &str, label: &str, what: &str) -> Result<&'a Path> {
+/// A file the format needs. A dataset given by path always has `gt`, and
+/// every format of the manifest names one (a unit test of `root` checks).
+fn required<'a>(
+    p: &'a Option<PathBuf>,
+    format: Format,
+    key: &str,
+    label: &str,
+    what: &str,
+) -> Result<&'a Path> {
     p.as_deref().ok_or_else(|| {
         Error::input(Problem::general(
-            format!("dataset `{label}`: format yolo needs `{key}`"),
+            format!("dataset `{label}`: format {format} needs `{key}`"),
             format!("set `{key}` to {what}"),
         ))
     })
 }
 
-type Located = (String, Format, FormatFiles, Vec<(PathBuf, String)>);
+type Located = (String, Format, DatasetFiles, Vec<(PathBuf, String)>);
 
 /// Resolves a spec to its format, files and checksums.
 fn locate(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Located> {
     let label = spec.label();
-    let rel = |p: &PathBuf| {
-        if p.is_absolute() {
-            p.clone()
-        } else {
-            ctx.base_dir.join(p)
-        }
-    };
-    match (&spec.name, &spec.gt) {
+    match (&spec.name, &spec.files.gt) {
         (Some(_), Some(_)) => Err(Error::input(Problem::general(
             format!("dataset `{label}` has both `name` and `gt`"),
             "use `name` for a known dataset or `gt` (with `format`) for your own files, not both",
@@ -221,7 +160,7 @@ fn locate(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Located> {
             "set `name` to a known dataset (see `detloss datasets`) or `gt` to a ground-truth file or folder",
         ))),
         (Some(name), None) => {
-            if spec.images.is_some() || spec.names.is_some() {
+            if spec.files.images.is_some() || spec.files.names.is_some() {
                 return Err(Error::input(Problem::general(
                     format!(
                         "dataset `{label}`: `images` and `names` come from the manifest for a known dataset"
@@ -232,8 +171,9 @@ fn locate(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Located> {
             let r = root::resolve(name, spec.format, ctx.data_root.as_deref())?;
             let mut files = r.files;
             let mut checksums = r.checksums;
-            if let Some(d) = &spec.dets {
-                let d = rel(d);
+            if let Some(d) = &spec.files.dets {
+                // Relative to the config's folder; an absolute path stays.
+                let d = ctx.base_dir.join(d);
                 checksums.retain(|(p, _)| Some(p) != files.dets.as_ref());
                 checksums.push((d.clone(), root::sha256_path(&d)?));
                 files.dets = Some(d);
@@ -241,7 +181,9 @@ fn locate(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Located> {
             Ok((name.clone(), r.format, files, checksums))
         }
         (None, Some(gt)) => {
-            let gt = rel(gt);
+            // Relative paths are relative to the config's folder; absolute ones stay.
+            let files = spec.files.joined(&ctx.base_dir);
+            let gt = ctx.base_dir.join(gt);
             let format = match spec.format {
                 Some(f) => f,
                 None if gt.is_dir() => {
@@ -253,27 +195,14 @@ fn locate(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Located> {
                 }
                 None => Format::Coco,
             };
-            if spec.dets.is_some() && format != Format::Coco {
+            if files.dets.is_some() && format != Format::Coco {
                 return Err(Error::input(Problem::general(
                     format!("dataset `{label}`: detections are read only with format coco"),
                     "convert the ground truth to COCO json, or drop `dets`",
                 )));
             }
-            let files = FormatFiles {
-                gt,
-                dets: spec.dets.as_ref().map(rel),
-                images: spec.images.as_ref().map(rel),
-                names: spec.names.as_ref().map(rel),
-            };
             let mut checksums = Vec::new();
-            let keyed = [
-                ("gt", Some(&files.gt)),
-                ("dets", files.dets.as_ref()),
-                ("names", files.names.as_ref()),
-                ("images", files.images.as_ref()),
-            ];
-            for (key, p) in keyed {
-                let Some(p) = p else { continue };
+            for (key, p) in files.entries() {
                 if !p.exists() {
                     return Err(Error::input(Problem::in_file(
                         p,

@@ -7,9 +7,12 @@
 //! order kept inside each group, and indexed by [`Group`] so that one image ×
 //! category cell is a contiguous slice.
 
+use std::fmt;
 use std::ops::Range;
+use std::str::FromStr;
 
-use serde::Serialize;
+use serde::de;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::boxes::{SizeBucket, xywh_to_xyxy};
 
@@ -189,8 +192,12 @@ impl BoxTable {
 }
 
 /// Which loader produced a dataset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// Spelled `coco`, `voc` or `yolo` everywhere (config `format = …`, the
+/// manifest, `detloss validate --format`, reports); [`Format::name`] is the one
+/// table of those names and [`Format::parse`] the one parser, behind serde,
+/// clap ([`FromStr`]) and everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// COCO instances json (+ optional COCO results json).
     Coco,
@@ -201,13 +208,60 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format.
+    pub const ALL: [Format; 3] = [Format::Coco, Format::Voc, Format::Yolo];
+    /// Their names, in the order of [`Format::ALL`].
+    pub const NAMES: [&'static str; 3] =
+        [Format::Coco.name(), Format::Voc.name(), Format::Yolo.name()];
+
     /// `coco`, `voc` or `yolo`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Format::Coco => "coco",
             Format::Voc => "voc",
             Format::Yolo => "yolo",
         }
+    }
+
+    /// The format with this name, if any.
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::parse(s).ok_or_else(|| format!("expected {}", one_of(&Format::NAMES)))
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Format {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Format {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Format::parse(&s).ok_or_else(|| de::Error::unknown_variant(&s, &Format::NAMES))
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`: the names a parse error lists.
+pub(crate) fn one_of(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [only] => (*only).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
 
@@ -294,5 +348,28 @@ mod tests {
         assert_eq!(t.cell(3, 1), 0..0);
         assert_eq!(t.area[0], 6.0);
         assert_eq!(t.xyxy(0), [0.0, 0.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn format_names_round_trip_through_every_parser() {
+        for (f, name) in Format::ALL.into_iter().zip(Format::NAMES) {
+            assert_eq!(f.name(), name);
+            assert_eq!(Format::parse(name), Some(f));
+            assert_eq!(name.parse::<Format>(), Ok(f));
+            assert_eq!(f.to_string(), name);
+            let json = serde_json::to_string(&f).unwrap();
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<Format>(&json).unwrap(), f);
+        }
+        assert_eq!(
+            "cooc".parse::<Format>(),
+            Err("expected coco, voc or yolo".to_string())
+        );
+        let e = serde_json::from_str::<Format>("\"cooc\"").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unknown variant `cooc`, expected one of `coco`, `voc`, `yolo`"),
+            "{e}"
+        );
     }
 }

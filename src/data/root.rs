@@ -24,6 +24,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::model::Format;
+use super::spec::DatasetFiles;
 use crate::error::{Error, Problem, Result};
 
 const MANIFEST: &str = include_str!("../../datasets/manifest.toml");
@@ -50,50 +51,13 @@ pub struct KnownDataset {
     pub get: String,
     /// Format used when a config names none.
     pub default_format: Format,
-    /// Files per format, relative to the dataset folder.
-    pub formats: BTreeMap<String, FormatFiles>,
+    /// Files per format (`gt` required), relative to the dataset folder.
+    pub formats: BTreeMap<String, DatasetFiles>,
     /// sha256 per file or directory, relative to the dataset folder.
     pub sha256: BTreeMap<String, String>,
     /// Independently produced reference numbers.
     #[serde(default)]
     pub reference: BTreeMap<String, toml::Value>,
-}
-
-/// The files one format of a dataset reads.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct FormatFiles {
-    /// Ground truth: a COCO json, a VOC XML folder or a YOLO label folder.
-    pub gt: PathBuf,
-    /// COCO results json with detections.
-    #[serde(default)]
-    pub dets: Option<PathBuf>,
-    /// Image folder (YOLO: required for image sizes).
-    #[serde(default)]
-    pub images: Option<PathBuf>,
-    /// YOLO class-names file, one name per line.
-    #[serde(default)]
-    pub names: Option<PathBuf>,
-}
-
-impl FormatFiles {
-    /// Every path this format reads, in a fixed order.
-    pub fn paths(&self) -> Vec<&Path> {
-        let mut v = vec![self.gt.as_path()];
-        v.extend(self.dets.as_deref());
-        v.extend(self.names.as_deref());
-        v.extend(self.images.as_deref());
-        v
-    }
-
-    fn joined(&self, dir: &Path) -> FormatFiles {
-        FormatFiles {
-            gt: dir.join(&self.gt),
-            dets: self.dets.as_ref().map(|p| dir.join(p)),
-            images: self.images.as_ref().map(|p| dir.join(p)),
-            names: self.names.as_ref().map(|p| dir.join(p)),
-        }
-    }
 }
 
 /// The manifest compiled into this binary.
@@ -136,7 +100,7 @@ pub struct Resolved {
     /// The chosen format.
     pub format: Format,
     /// Absolute-or-relative paths of the files that format reads.
-    pub files: FormatFiles,
+    pub files: DatasetFiles,
     /// `(path, sha256)` of every file read, verified.
     pub checksums: Vec<(PathBuf, String)>,
 }
@@ -284,7 +248,12 @@ mod tests {
         assert!(m.datasets.contains_key("coco-val2014-100"));
         for (name, d) in &m.datasets {
             assert!(d.formats.contains_key(d.default_format.name()), "{name}");
-            for files in d.formats.values() {
+            for (format, files) in &d.formats {
+                assert!(Format::parse(format).is_some(), "{name}: format `{format}`");
+                assert!(
+                    files.gt.is_some(),
+                    "{name} ({format}): every format needs `gt`"
+                );
                 for p in files.paths() {
                     assert!(d.sha256.contains_key(p.to_str().unwrap()), "{name}: {p:?}");
                 }

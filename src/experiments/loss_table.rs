@@ -543,7 +543,7 @@ impl Experiment for LossTablePlan {
             Err(other) => return Err(other),
         };
         let with_dets = cfg.datasets.iter().any(|d| {
-            d.dets.is_some()
+            d.files.dets.is_some()
                 || d.name
                     .as_deref()
                     .is_some_and(|n| crate::data::root::has_detections(n, d.format))

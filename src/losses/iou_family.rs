@@ -430,7 +430,12 @@ mod tests {
         l.eval(v, p, g).v
     }
 
-    /// The hand-computed table of shared/reference/losses.md §9.
+    /// Hand-computed forward values (six decimals): the formulas of GIoU
+    /// (Rezatofighi et al., arXiv 1902.09630) and DIoU/CIoU (Zheng et al.,
+    /// arXiv 1911.08287) worked through in double precision under each
+    /// variant's conventions (module table above), independently of this
+    /// code. Row 2's mmdet CIoU equals its DIoU because IoU = 1/3 ≤ 0.5 gates
+    /// the aspect term off.
     #[test]
     fn reference_table() {
         use Variant::*;

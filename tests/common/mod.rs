@@ -1,6 +1,10 @@
-//! Running the `detloss` binary from integration tests.
+//! Helpers shared by the integration tests: running the `detloss` binary, and
+//! finding the shared datasets that the tests on real data read.
 
-use std::path::Path;
+// Each test binary includes this module and uses only some of its helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs `detloss` with `args` in `cwd` (without `DETLOSS_DATA`); returns the
@@ -17,4 +21,23 @@ pub fn detloss(args: &[&str], cwd: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The shared datasets: `../shared/datasets` beside the repository, the data
+/// root that every test on real data reads (in-process loads get it as
+/// `data_root`; the binary finds it from the crate folder).
+///
+/// Every such test calls this first, so that a checkout without the datasets
+/// fails each of them with this one reason instead of an error from deep
+/// inside loading.
+pub fn shared_data() -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = repo.parent().unwrap_or(repo).join("shared/datasets");
+    assert!(
+        dir.is_dir(),
+        "the shared datasets are missing: expected {} (../shared/datasets beside the repository; \
+         see datasets/README.md for the datasets and where to get them)",
+        dir.display()
+    );
+    dir
 }

@@ -192,7 +192,11 @@ impl LogitLoss {
 mod tests {
     use super::*;
 
-    /// shared/reference/losses.md §9, sigmoid focal loss and QFL.
+    /// Hand-computed forward values (six decimals), independent of this code:
+    /// sigmoid focal loss (Lin et al., arXiv 1708.02002) with α 0.25, γ 2
+    /// (torchvision and mmdet defaults), α −1, γ 2 (fvcore's default, no α
+    /// weighting) and α 0.25, γ 1.5 (ultralytics' default); QFL with β = 2
+    /// (Li et al., GFL, arXiv 2006.04388).
     #[test]
     fn reference_table() {
         let rows = [
