@@ -152,7 +152,7 @@ fn record_name(section: &str, i: usize, rec: &Value) -> String {
     }
 }
 
-fn check_records<T: DeserializeOwned>(
+fn first_unparsable_record<T: DeserializeOwned>(
     path: &Path,
     section: &str,
     items: &Value,
@@ -179,9 +179,9 @@ fn check_records<T: DeserializeOwned>(
 
 fn first_bad_record(path: &Path, v: &Value, layout: Layout) -> Option<Problem> {
     match layout {
-        Layout::ResultsList => check_records::<Annotation>(path, "results", v),
+        Layout::ResultsList => first_unparsable_record::<Annotation>(path, "results", v),
         Layout::ResultsObject => match v.get("annotations") {
-            Some(a) => check_records::<Annotation>(path, "results", a),
+            Some(a) => first_unparsable_record::<Annotation>(path, "results", a),
             None => Some(Problem::in_file(
                 path,
                 "missing field `annotations`",
@@ -193,10 +193,10 @@ fn first_bad_record(path: &Path, v: &Value, layout: Layout) -> Option<Problem> {
             for (section, check) in [
                 (
                     "images",
-                    check_records::<Image> as fn(&Path, &str, &Value) -> Option<Problem>,
+                    first_unparsable_record::<Image> as fn(&Path, &str, &Value) -> Option<Problem>,
                 ),
-                ("annotations", check_records::<Annotation>),
-                ("categories", check_records::<Category>),
+                ("annotations", first_unparsable_record::<Annotation>),
+                ("categories", first_unparsable_record::<Category>),
             ] {
                 if let Some(items) = obj.get(section)
                     && let Some(p) = check(path, section, items)

@@ -55,12 +55,12 @@ pub fn load(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Dataset> {
         }
     };
     let mut findings = validate::Findings::default();
-    validate::check_ground_truth(gt_path, &raw, &mut findings);
+    validate::validate_ground_truth(gt_path, &raw, &mut findings);
     let results = match &files.dets {
         Some(p) => {
             let res = coco::read_results(p)?;
             if !findings.has_errors() {
-                validate::check_results(p, &raw, &res, &mut findings);
+                validate::validate_results(p, &raw, &res, &mut findings);
             }
             Some(res)
         }

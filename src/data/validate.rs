@@ -117,7 +117,7 @@ fn res_record(i: usize, a: &Annotation) -> String {
 }
 
 /// Checks a ground-truth dataset in place of hotcoco's silent acceptance.
-pub fn check_ground_truth(file: &Path, ds: &Dataset, f: &mut Findings) {
+pub fn validate_ground_truth(file: &Path, ds: &Dataset, f: &mut Findings) {
     if ds.images.is_empty() {
         f.error(
             "no images",
@@ -235,12 +235,12 @@ pub fn check_ground_truth(file: &Path, ds: &Dataset, f: &mut Findings) {
             ),
             Some(_) => {}
         }
-        check_box(file, &rec, a.bbox, size, f);
+        validate_box(file, &rec, a.bbox, size, f);
     }
 }
 
 /// Checks detections against the ground truth they will be evaluated on.
-pub fn check_results(file: &Path, gt: &Dataset, res: &[Annotation], f: &mut Findings) {
+pub fn validate_results(file: &Path, gt: &Dataset, res: &[Annotation], f: &mut Findings) {
     let images: HashMap<u64, (u32, u32)> = gt
         .images
         .iter()
@@ -302,11 +302,11 @@ pub fn check_results(file: &Path, gt: &Dataset, res: &[Annotation], f: &mut Find
             ),
             Some(_) => {}
         }
-        check_box(file, &rec, a.bbox, size, f);
+        validate_box(file, &rec, a.bbox, size, f);
     }
 }
 
-fn check_box(
+fn validate_box(
     file: &Path,
     rec: &str,
     bbox: Option<[f64; 4]>,

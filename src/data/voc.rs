@@ -37,7 +37,7 @@ pub fn read_voc(dir: &Path, corners: VocCorners) -> Result<Dataset> {
             "point `gt` at the folder that holds the VOC .xml files",
         )));
     }
-    check_objects(dir, &ds)?;
+    validate_objects(dir, &ds)?;
     for a in &mut ds.annotations {
         if let Some(b) = a.bbox {
             let xyxy = corners.to_xyxy(VocCorners::corners_from_hotcoco(b));
@@ -55,7 +55,7 @@ pub fn read_voc(dir: &Path, corners: VocCorners) -> Result<Dataset> {
 /// hotcoco's reader skips what it cannot parse inside an `<object>`, and a
 /// truncated file can end in the middle of one: every `<object>` in a file
 /// must have become a box, or the file is reported.
-fn check_objects(dir: &Path, ds: &Dataset) -> Result<()> {
+fn validate_objects(dir: &Path, ds: &Dataset) -> Result<()> {
     let ann_dir = if dir.join("Annotations").is_dir() {
         dir.join("Annotations")
     } else {
