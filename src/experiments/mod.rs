@@ -39,6 +39,7 @@
 pub mod formats;
 pub mod loss_curves;
 pub mod loss_table;
+pub mod simulation;
 pub mod summary;
 
 use std::fmt::Debug;
@@ -54,6 +55,7 @@ pub const ALL: &[Entry] = &[
     entry::<summary::SummaryPlan>(),
     entry::<formats::FormatsPlan>(),
     entry::<loss_table::LossTablePlan>(),
+    entry::<simulation::SimulationPlan>(),
     entry::<loss_curves::LossCurvesPlan>(),
 ];
 

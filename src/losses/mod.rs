@@ -11,6 +11,7 @@
 //! chunks, so results do not depend on the thread count), in `f32` or `f64`,
 //! with the gradient in xyxy or in the centre form ([`BoxLoss::pair_cxcywh`]).
 
+pub mod authors;
 pub mod cls;
 pub mod dual;
 pub mod elementwise;

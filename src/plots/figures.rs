@@ -69,7 +69,7 @@ pub(crate) fn focal_vs_ce() -> Figure {
         })
         .collect();
     Figure {
-        name: "focal_vs_ce",
+        name: "focal_vs_ce".into(),
         title: "Focal loss vs cross-entropy".into(),
         subtitle:
             "FL(pₜ) = −(1 − pₜ)^γ · ln pₜ, α off (Lin et al. 2017, Fig. 1); γ = 0 is cross-entropy"
@@ -80,6 +80,7 @@ pub(crate) fn focal_vs_ce() -> Figure {
         y_range: (0.0, 5.0),
         x_decimals: 1,
         y_decimals: 0,
+        y_log10: false,
         x_ticks: 11,
         y_ticks: 6,
         series,
@@ -113,7 +114,7 @@ pub(crate) fn qfl() -> Figure {
         })
         .collect();
     Figure {
-        name: "qfl",
+        name: "qfl".into(),
         title: "Quality focal loss, β = 2".into(),
         subtitle: "QFL(σ) = −|y − σ|^β · ((1 − y) ln(1 − σ) + y ln σ) for quality targets y (Li et al. 2020, GFL)"
             .into(),
@@ -123,6 +124,7 @@ pub(crate) fn qfl() -> Figure {
         y_range: (0.0, 2.0),
         x_decimals: 1,
         y_decimals: 1,
+        y_log10: false,
         x_ticks: 11,
         y_ticks: 11,
         series,
@@ -162,7 +164,7 @@ pub(crate) fn margin_losses() -> Figure {
         },
     );
     Figure {
-        name: "margin_losses",
+        name: "margin_losses".into(),
         title: "Margin-based classification losses".into(),
         subtitle: "loss of a ±1 label against the margin m = y·f(x); m > 0 is a correct decision"
             .into(),
@@ -172,6 +174,7 @@ pub(crate) fn margin_losses() -> Figure {
         y_range: (-0.1, 4.0),
         x_decimals: 1,
         y_decimals: 0,
+        y_log10: false,
         x_ticks: 9,
         y_ticks: 5,
         series,
@@ -209,7 +212,7 @@ pub(crate) fn regression_losses() -> Figure {
         })
         .collect();
     Figure {
-        name: "regression_losses",
+        name: "regression_losses".into(),
         title: "Element-wise regression losses".into(),
         subtitle: "per box coordinate, against the residual r = prediction − target".into(),
         x_label: "residual r (px)".into(),
@@ -218,6 +221,7 @@ pub(crate) fn regression_losses() -> Figure {
         y_range: (-0.1, 4.0),
         x_decimals: 0,
         y_decimals: 0,
+        y_log10: false,
         x_ticks: 7,
         y_ticks: 5,
         series,
@@ -299,7 +303,7 @@ fn sliding_figure(gradient: bool) -> Figure {
     ];
     if gradient {
         Figure {
-            name: "box_gradients_sliding",
+            name: "box_gradients_sliding".into(),
             title: "Gradient magnitude of IoU-family losses, sliding box".into(),
             subtitle,
             x_label: "horizontal offset of the predicted centre from the target centre (px)".into(),
@@ -308,6 +312,7 @@ fn sliding_figure(gradient: bool) -> Figure {
             y_range: (-0.003, 0.16),
             x_decimals: 0,
             y_decimals: 2,
+            y_log10: false,
             x_ticks: 11,
             y_ticks: 9,
             series,
@@ -321,7 +326,7 @@ fn sliding_figure(gradient: bool) -> Figure {
         }
     } else {
         Figure {
-            name: "box_losses_sliding",
+            name: "box_losses_sliding".into(),
             title: "IoU-family losses, sliding box".into(),
             subtitle,
             x_label: "horizontal offset of the predicted centre from the target centre (px)".into(),
@@ -330,6 +335,7 @@ fn sliding_figure(gradient: bool) -> Figure {
             y_range: (0.0, 1.8),
             x_decimals: 0,
             y_decimals: 1,
+            y_log10: false,
             x_ticks: 11,
             y_ticks: 10,
             series,

@@ -17,8 +17,26 @@
 //! bytes on every run.
 
 mod figures;
+mod heatmap;
 mod render;
 mod style;
+
+pub(crate) use heatmap::{Heatmap, png as heatmap_png};
+pub(crate) use style::{Figure, LegendAt, Series, style as series_style};
+
+/// One figure as `<name>.png` and `<name>.svg` (file name, bytes), for
+/// experiments that draw their own.
+pub(crate) fn render_figure(fig: &Figure) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    render::register_font().map_err(Error::runtime)?;
+    let err = |e: String| Error::runtime(format!("cannot render figure {}: {e}", fig.name));
+    Ok(vec![
+        (format!("{}.png", fig.name), render::png(fig).map_err(err)?),
+        (
+            format!("{}.svg", fig.name),
+            render::svg(fig).map_err(err)?.into_bytes(),
+        ),
+    ])
+}
 
 use std::path::{Path, PathBuf};
 
@@ -88,7 +106,7 @@ mod tests {
 
     #[test]
     fn figure_list_matches_names() {
-        let names: Vec<&str> = figures::all().iter().map(|f| f.name).collect();
+        let names: Vec<String> = figures::all().into_iter().map(|f| f.name).collect();
         assert_eq!(names, FIGURE_NAMES);
     }
 

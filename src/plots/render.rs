@@ -31,7 +31,7 @@ pub(crate) const HEIGHT: u32 = 640;
 
 /// The font family every text element uses; registered under the generic
 /// name so that SVG viewers fall back to their own sans-serif.
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 
 /// DejaVu Sans 2.37 (Debian `fonts-dejavu-core`); licence in
 /// `assets/fonts/DejaVuSans-LICENSE.txt`.
@@ -57,11 +57,16 @@ pub(crate) fn png(fig: &Figure) -> Result<Vec<u8>, String> {
         draw(&root, fig).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
+    encode_png(&rgb)
+}
+
+/// A `WIDTH × HEIGHT` RGB buffer as PNG bytes.
+pub(crate) fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     // Balanced deflate with the `Up` filter: half the size of the default
     // (fast deflate, adaptive filter) and three times faster in debug builds.
     PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Up)
-        .write_image(&rgb, WIDTH, HEIGHT, image::ExtendedColorType::Rgb8)
+        .write_image(rgb, WIDTH, HEIGHT, image::ExtendedColorType::Rgb8)
         .map_err(|e| format!("PNG encoding failed: {e}"))?;
     Ok(out)
 }
@@ -84,6 +89,19 @@ fn tick(v: f64, decimals: usize) -> String {
         return format!("{:.decimals$}", 0.0);
     }
     s.replace('-', "\u{2212}")
+}
+
+/// A log10 tick as the power of ten it stands for: `1e3`, `1e−2`, `1`.
+fn pow10(v: f64) -> String {
+    let k = v.round();
+    if (v - k).abs() > 1e-9 {
+        return tick(10f64.powf(v), 2);
+    }
+    match k as i64 {
+        0 => "1".into(),
+        1 => "10".into(),
+        k => format!("1e{k}").replace('-', "\u{2212}"),
+    }
 }
 
 /// Splits a polyline into the pieces inside `lo ≤ y ≤ hi`, cutting segments
@@ -326,9 +344,15 @@ fn draw<DB: DrawingBackend>(
         .x_label_area_size(58)
         .y_label_area_size(84)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    let (xd, yd) = (fig.x_decimals, fig.y_decimals);
+    let (xd, yd, log) = (fig.x_decimals, fig.y_decimals, fig.y_log10);
     let x_fmt = move |v: &f64| tick(*v, xd);
-    let y_fmt = move |v: &f64| tick(*v, yd);
+    let y_fmt = move |v: &f64| {
+        if log {
+            pow10(*v)
+        } else {
+            tick(*v, yd)
+        }
+    };
     chart
         .configure_mesh()
         .x_desc(fig.x_label.as_str())

@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 /// A figure: what to draw, independent of the backend.
 pub(crate) struct Figure {
     /// File stem (`focal_vs_ce` → `focal_vs_ce.png`, `focal_vs_ce.svg`).
-    pub name: &'static str,
+    pub name: String,
     /// Title line.
     pub title: String,
     /// One line under the title: the setting, formula and source.
@@ -24,6 +24,8 @@ pub(crate) struct Figure {
     pub x_decimals: usize,
     /// Decimals of the y tick labels.
     pub y_decimals: usize,
+    /// The y values are log10 of the quantity: tick labels read `1e3`, …
+    pub y_log10: bool,
     /// At most this many x ticks (plotters picks round values).
     pub x_ticks: usize,
     /// At most this many y ticks.
