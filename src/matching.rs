@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::data::{Dataset, SizeBucket};
 use crate::error::{Error, Problem, Result};
+use crate::evaluate::{CocoMatches, Match, coco_match_states};
 use crate::losses::iou_family::iou;
 
 /// How detections are paired with ground truth.
@@ -47,6 +48,17 @@ impl Assignment {
                     Err(bad())
                 }
             }
+        }
+    }
+
+    /// The IoU threshold of a `coco@T` rule (`None` for `best_iou`): what
+    /// [`evaluate`](crate::evaluate::evaluate) takes as `match_at`, so that
+    /// one evaluation gives both the COCO numbers and the matches [`assign`]
+    /// needs.
+    pub fn coco_threshold(&self) -> Option<f64> {
+        match self {
+            Assignment::Coco(t) => Some(*t),
+            Assignment::BestIou => None,
         }
     }
 
@@ -100,7 +112,18 @@ pub struct Assigned {
 }
 
 /// Pairs the detections of `ds` with its ground truth.
-pub fn assign(ds: &Dataset, rule: Assignment) -> Result<Assigned> {
+///
+/// For `coco@T`, `coco` gives COCO's matches at T when the caller has them —
+/// [`evaluate`](crate::evaluate::evaluate) with `match_at = Some(T)` returns
+/// them from the evaluation it runs anyway; with `None`, a matching-only
+/// evaluation runs here ([`coco_match_states`]). `best_iou` ignores `coco`.
+///
+/// # Errors
+///
+/// An input error when the dataset has no detections (or for `coco@T`, as
+/// [`coco_match_states`]); a runtime error when the given matches are for
+/// another threshold or another number of detections.
+pub fn assign(ds: &Dataset, rule: Assignment, coco: Option<&CocoMatches>) -> Result<Assigned> {
     let Some(dets) = &ds.dets else {
         return Err(Error::input(Problem::general(
             format!("dataset `{}` has no detections to match", ds.label),
@@ -108,14 +131,40 @@ pub fn assign(ds: &Dataset, rule: Assignment) -> Result<Assigned> {
         )));
     };
     let (matched, ignored): (Vec<Option<usize>>, Vec<bool>) = match rule {
-        Assignment::Coco(t) => crate::evaluate::coco_match_states(ds, t)?
-            .into_iter()
-            .map(|m| match m {
-                crate::evaluate::Match::TruePositive(j) => (Some(j), false),
-                crate::evaluate::Match::FalsePositive => (None, false),
-                crate::evaluate::Match::Ignored => (None, true),
-            })
-            .unzip(),
+        Assignment::Coco(t) => {
+            let own;
+            let states: &[Match] = match coco {
+                Some(m) if m.iou_threshold != t => {
+                    return Err(Error::runtime(format!(
+                        "{}: matches at IoU {} were given for the rule {}",
+                        ds.label,
+                        m.iou_threshold,
+                        rule.name()
+                    )));
+                }
+                Some(m) if m.states.len() != dets.len() => {
+                    return Err(Error::runtime(format!(
+                        "{}: {} COCO matches were given for {} detections",
+                        ds.label,
+                        m.states.len(),
+                        dets.len()
+                    )));
+                }
+                Some(m) => &m.states,
+                None => {
+                    own = coco_match_states(ds, t)?;
+                    &own
+                }
+            };
+            states
+                .iter()
+                .map(|m| match *m {
+                    Match::TruePositive(j) => (Some(j), false),
+                    Match::FalsePositive => (None, false),
+                    Match::Ignored => (None, true),
+                })
+                .unzip()
+        }
         Assignment::BestIou => {
             let m = best_iou(ds);
             let n = m.len();

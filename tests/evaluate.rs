@@ -59,7 +59,7 @@ const VOC2012_100: [f64; 12] = [
 
 fn check_stats(name: &str, reference: [f64; 12]) -> evaluate::Evaluation {
     let ds = load(name);
-    let ev = evaluate::evaluate(&ds).unwrap();
+    let ev = evaluate::evaluate(&ds, None).unwrap().evaluation;
     for i in 0..12 {
         assert_eq!(ev.stats[i], reference[i], "{name} {}", STAT_NAMES[i]);
     }
@@ -153,7 +153,14 @@ fn a_dataset_without_detections_is_an_input_error() {
         ..Default::default()
     };
     let ds = data::load(&spec, &LoadContext::default()).unwrap();
-    assert!(matches!(evaluate::evaluate(&ds), Err(Error::Input(_))));
+    assert!(matches!(
+        evaluate::evaluate(&ds, None),
+        Err(Error::Input(_))
+    ));
+    assert!(matches!(
+        evaluate::evaluate(&ds, Some(0.5)),
+        Err(Error::Input(_))
+    ));
     assert!(matches!(coco_matches(&ds, 0.5), Err(Error::Input(_))));
 }
 
@@ -331,4 +338,46 @@ fn crowd_matches_are_none() {
         checked > 0,
         "no detection matched a crowd box at any threshold"
     );
+}
+
+#[test]
+fn one_evaluation_gives_the_numbers_and_the_matches() {
+    use detloss::evaluate::coco_match_states;
+    use detloss::matching::{Assignment, assign};
+    for name in ["coco-val2014-100", "voc2012-100"] {
+        let ds = load(name);
+        let plain = evaluate::evaluate(&ds, None).unwrap();
+        assert!(plain.matches.is_none());
+        // On the grid (read off the same evaluation) and off it (own pass):
+        // the same numbers, and the same matches as a matching-only run.
+        for t in [0.5, 0.75, 0.9, 0.3, 1.0] {
+            let both = evaluate::evaluate(&ds, Some(t)).unwrap();
+            assert_eq!(both.evaluation.stats, plain.evaluation.stats, "{name} {t}");
+            assert_eq!(
+                both.evaluation.per_category, plain.evaluation.per_category,
+                "{name} {t}"
+            );
+            assert_eq!(both.evaluation.per_size, plain.evaluation.per_size);
+            let m = both.matches.unwrap();
+            assert_eq!(m.iou_threshold, t);
+            assert_eq!(m.states, coco_match_states(&ds, t).unwrap(), "{name} {t}");
+
+            let rule = Assignment::Coco(t);
+            let given = assign(&ds, rule, Some(&m)).unwrap();
+            let own = assign(&ds, rule, None).unwrap();
+            assert_eq!(given.matched, own.matched);
+            assert_eq!(given.ignored, own.ignored);
+            assert_eq!(given.pairs, own.pairs);
+        }
+        // Matches for another threshold are refused, not silently used.
+        let m50 = evaluate::evaluate(&ds, Some(0.5)).unwrap().matches.unwrap();
+        assert!(matches!(
+            assign(&ds, Assignment::Coco(0.75), Some(&m50)),
+            Err(Error::Runtime(_))
+        ));
+        match evaluate::evaluate(&ds, Some(1.5)) {
+            Err(Error::Input(p)) => assert!(p[0].problem.contains("IoU threshold"), "{p:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

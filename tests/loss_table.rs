@@ -116,8 +116,8 @@ fn focal_concentrates_the_negatives_loss_on_the_hardest_as_gamma_grows() {
 #[test]
 fn best_iou_pairs_non_overlapping_boxes_that_iou_loss_cannot_see() {
     let ds = load("voc2012-100");
-    let a = assign(&ds, Assignment::BestIou).unwrap();
-    let coco = assign(&ds, Assignment::Coco(0.5)).unwrap();
+    let a = assign(&ds, Assignment::BestIou, None).unwrap();
+    let coco = assign(&ds, Assignment::Coco(0.5), None).unwrap();
     assert!(a.pairs.len() > coco.pairs.len());
     let disjoint = a.pairs.iter().filter(|p| p.iou == 0.0).count();
     assert!(disjoint > 0, "no non-overlapping pair");

@@ -16,6 +16,7 @@ pub mod voc;
 pub mod yolo;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use boxes::{SizeBucket, VocCorners};
 pub use model::{BoxRecord, BoxTable, Category, Dataset, Format, ImageInfo, SourceFile};
@@ -89,7 +90,7 @@ pub fn load(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Dataset> {
         .collect();
     categories.sort_by_key(|c| c.id);
     let gt = BoxTable::from_records(raw.annotations.iter().map(|a| record(a, false)).collect());
-    let coco_gt = hotcoco::COCO::from_dataset(raw);
+    let mut coco_gt = hotcoco::COCO::from_dataset(raw);
     let (dets, coco_dt) = match results {
         Some(res) => {
             let dt = coco_gt.load_res_anns(res).map_err(|e| {
@@ -102,10 +103,13 @@ pub fn load(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Dataset> {
                     .map(|a| record(a, true))
                     .collect(),
             );
-            (Some(table), Some(dt))
+            (Some(table), Some(Arc::new(dt)))
         }
         None => (None, None),
     };
+    // What `COCOeval::new` would do to its own copy of a shared ground truth
+    // with a missing `area`; done once here, the copy is never needed.
+    coco_gt.fill_missing_areas();
     Ok(Dataset {
         label,
         name,
@@ -114,7 +118,7 @@ pub fn load(spec: &DatasetSpec, ctx: &LoadContext) -> Result<Dataset> {
         categories,
         gt,
         dets,
-        coco_gt,
+        coco_gt: Arc::new(coco_gt),
         coco_dt,
         sources: checksums
             .into_iter()

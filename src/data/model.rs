@@ -10,6 +10,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::de;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -291,10 +292,15 @@ pub struct Dataset {
     pub gt: BoxTable,
     /// Detections, when the dataset has a results file.
     pub dets: Option<BoxTable>,
-    /// The ground truth as hotcoco holds it, for evaluation.
-    pub coco_gt: hotcoco::COCO,
-    /// The detections as hotcoco holds them, for evaluation.
-    pub coco_dt: Option<hotcoco::COCO>,
+    /// The ground truth as hotcoco holds it, for evaluation. Behind an `Arc`
+    /// because hotcoco's `COCOeval` holds its inputs so: an evaluation shares
+    /// this one (`Arc::clone`) instead of copying it. Every annotation has an
+    /// `area` (the loader fills missing ones by hotcoco's own rule), so the
+    /// evaluator never needs a private copy to fill them in.
+    pub coco_gt: Arc<hotcoco::COCO>,
+    /// The detections as hotcoco holds them, for evaluation; shared like
+    /// `coco_gt` (hotcoco derives every detection's area when it loads them).
+    pub coco_dt: Option<Arc<hotcoco::COCO>>,
     /// Files read, with checksums.
     pub sources: Vec<SourceFile>,
     /// The image folder, when the dataset names one.

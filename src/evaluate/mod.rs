@@ -6,11 +6,18 @@
 //! floats), 101 recall points, maxDets 1/10/100 per image *and category*,
 //! areas all/small/medium/large by the ground truth's `area` field:
 //!
-//! * [`evaluate`] → [`Evaluation`]: the 12 summary stats exactly as hotcoco
-//!   returns them, per-category and per-size AP/AP50/AP75 read off hotcoco's
-//!   accumulated precision array, and hotcoco's TIDE error breakdown ([`Tide`]);
-//! * [`coco_matches`]: which ground truth each detection was matched to at an
-//!   IoU threshold, from hotcoco's per-image records (`eval_imgs`).
+//! * [`evaluate`] → [`Evaluated`]: an [`Evaluation`] — the 12 summary stats
+//!   exactly as hotcoco returns them, per-category and per-size AP/AP50/AP75
+//!   read off hotcoco's accumulated precision array, and hotcoco's TIDE error
+//!   breakdown ([`Tide`]) — and, when asked for, the [`CocoMatches`] at one IoU
+//!   threshold, all from one hotcoco evaluation;
+//! * [`coco_matches`] / [`coco_match_states`]: the matches alone, which ground
+//!   truth each detection was matched to at an IoU threshold, from hotcoco's
+//!   per-image records.
+//!
+//! hotcoco's evaluator holds its ground truth and detections behind `Arc`s;
+//! the [`Dataset`] keeps its hotcoco copies the same way, so an evaluation
+//! shares them and copies neither.
 //!
 //! Means over the precision array follow pycocotools' `summarize`:
 //! `np.mean(s[s > -1])`, summed in numpy's pairwise order (a port, since
@@ -21,10 +28,11 @@ mod matches;
 mod mean;
 mod tide;
 
-pub use matches::{Match, coco_match_states, coco_matches};
+pub use matches::{CocoMatches, Match, coco_match_states, coco_matches};
 pub use tide::{TIDE_BG_THR, TIDE_ERROR_NAMES, TIDE_POS_THR, Tide, TideError};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -115,18 +123,63 @@ impl Evaluation {
     }
 }
 
+/// The result of [`evaluate`]: the COCO numbers, and the matches when asked for.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// Stats, per-category and per-size AP, TIDE.
+    pub evaluation: Evaluation,
+    /// COCO's matches at the `match_at` threshold; `None` when none was asked for.
+    pub matches: Option<CocoMatches>,
+}
+
 /// Runs hotcoco's COCO bbox evaluation (default parameters) on the dataset's
 /// ground truth and detections: evaluate → accumulate → summarize, then TIDE
-/// at tidecv's default thresholds ([`TIDE_POS_THR`], [`TIDE_BG_THR`]).
+/// at tidecv's default thresholds ([`TIDE_POS_THR`], [`TIDE_BG_THR`]), and,
+/// with `match_at = Some(t)`, COCO's matches at IoU `t` (the rules of
+/// [`coco_match_states`]).
 ///
-/// Works on clones of `ds.coco_gt` / `ds.coco_dt`; prints nothing.
+/// One evaluation gives it all when `t` is on COCO's grid — 0.50, 0.55, …,
+/// 0.95, within hotcoco's 1e-9, so 0.9 reads numpy's 0.8999999999999999 row:
+/// the matches are that row of the same per-image records. Any other `t`
+/// (e.g. 0.3 or 1.0) is not a row of the default evaluation and cannot be
+/// added to it without changing AP, so it takes a second, single-threshold
+/// pass (area `all` only), run after the first has been let go.
+///
+/// Shares `ds.coco_gt` / `ds.coco_dt` with hotcoco (no copies); prints nothing.
 ///
 /// # Errors
 ///
-/// An input error when the dataset has no detections; a runtime error when
-/// hotcoco fails.
-pub fn evaluate(ds: &Dataset) -> Result<Evaluation> {
+/// An input error when the dataset has no detections or `t` is not in
+/// `(0, 1]`; a runtime error when hotcoco fails.
+pub fn evaluate(ds: &Dataset, match_at: Option<f64>) -> Result<Evaluated> {
+    if let Some(t) = match_at {
+        matches::check_threshold(t)?;
+    }
     let ev = run_cocoeval(ds, |_| ())?;
+    let evaluation = summarize(ds, &ev)?;
+    let matches = match match_at {
+        None => None,
+        Some(t) => {
+            let states = if ev.params.iou_thr_idx(t).is_some() {
+                matches::read_matches(ds, &ev, t)?
+            } else {
+                drop(ev);
+                coco_match_states(ds, t)?
+            };
+            Some(CocoMatches {
+                iou_threshold: t,
+                states,
+            })
+        }
+    };
+    Ok(Evaluated {
+        evaluation,
+        matches,
+    })
+}
+
+/// The [`Evaluation`] of an evaluated, accumulated and summarized `ev`.
+fn summarize(ds: &Dataset, ev: &COCOeval) -> Result<Evaluation> {
     let acc = ev
         .accumulated()
         .ok_or_else(|| Error::runtime("hotcoco produced no accumulated evaluation"))?;
@@ -180,16 +233,16 @@ pub fn evaluate(ds: &Dataset) -> Result<Evaluation> {
     })
 }
 
-/// A hotcoco bbox `COCOeval` on clones of the dataset's ground truth and
-/// detections, with default parameters changed by `configure`, evaluated,
-/// accumulated and summarized.
+/// A hotcoco bbox `COCOeval` on the dataset's ground truth and detections
+/// (shared, not copied), with default parameters changed by `configure`,
+/// evaluated, accumulated and summarized.
 fn run_cocoeval(ds: &Dataset, configure: impl FnOnce(&mut Params)) -> Result<COCOeval> {
     let dt = ds
         .coco_dt
         .as_ref()
         .filter(|_| ds.dets.is_some())
         .ok_or_else(|| no_detections(ds))?;
-    let mut ev = COCOeval::new(ds.coco_gt.clone(), dt.clone(), IouType::Bbox);
+    let mut ev = COCOeval::new(Arc::clone(&ds.coco_gt), Arc::clone(dt), IouType::Bbox);
     configure(&mut ev.params);
     ev.evaluate()
         .map_err(|e| Error::runtime(format!("hotcoco could not evaluate {}: {e}", ds.label)))?;

@@ -432,8 +432,11 @@ fn cls_row(spec: &ClsLossSpec, ds: &Dataset, assigned: &Assigned) -> ClsLossRow 
 
 /// Computes the loss table of one dataset.
 pub fn compute(ds: &Dataset, plan: &LossTablePlan) -> Result<LossTable> {
-    let evaluation = evaluate::evaluate(ds)?;
-    let assigned = matching::assign(ds, plan.assignment)?;
+    let evaluate::Evaluated {
+        evaluation,
+        matches,
+    } = evaluate::evaluate(ds, plan.assignment.coco_threshold())?;
+    let assigned = matching::assign(ds, plan.assignment, matches.as_ref())?;
     let pairs = &assigned.pairs;
     let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
     for p in pairs {
