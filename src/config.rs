@@ -138,13 +138,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             },
         }
     }
-    let datasets = datasets.ok_or_else(|| {
-        Error::input(Problem::in_file(
-            path,
-            "missing field `datasets`",
-            "add at least one [[datasets]] entry with `name` or `gt`",
-        ))
-    })?;
+    // A config may name no dataset when its experiments need none (the
+    // simulation); one with nothing to run is rejected below.
+    let datasets = datasets.unwrap_or_default();
     let cfg = ConfigContext {
         path,
         datasets: &datasets,
@@ -192,15 +188,15 @@ fn run_name_problems(path: &Path, run_name: &str) -> Vec<Problem> {
     }
 }
 
-/// The problems of the config's own sections: datasets and `[check]`.
+/// The problems of the config's own sections (datasets, `[check]`), and a
+/// config with nothing to run.
 fn own_problems(path: &Path, c: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if c.datasets.is_empty() {
-        problems.push(Problem::at(
+    if c.experiments.is_empty() {
+        problems.push(Problem::in_file(
             path,
-            "datasets",
-            "no datasets",
-            "add at least one [[datasets]] entry with `name` or `gt`",
+            "nothing to run: the config has no datasets and no experiment that needs none",
+            "add a [[datasets]] entry with `name` or `gt`, or an experiment section such as [simulation]",
         ));
     }
     let mut labels = std::collections::BTreeSet::new();

@@ -5,7 +5,8 @@
 //! and for detections their count per image, size buckets and score
 //! quantiles. Quantiles follow [`crate::stats::quantiles`].
 //!
-//! It runs in every config; `[summary]` only sets the quantiles:
+//! It runs in every config that names a dataset; `[summary]` only sets the
+//! quantiles:
 //!
 //! ```toml
 //! [summary]
@@ -73,7 +74,8 @@ impl Experiment for SummaryPlan {
             }
         }
         super::problems_to_result(problems)?;
-        Ok(Some(SummaryPlan { quantiles: qs }))
+        // Without datasets (a simulation-only config) there is nothing to summarise.
+        Ok((!cfg.datasets.is_empty()).then_some(SummaryPlan { quantiles: qs }))
     }
 
     fn compute(&self, datasets: &[Dataset], _ctx: &RunContext<'_>) -> Result<Summaries> {

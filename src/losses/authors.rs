@@ -325,6 +325,9 @@ mod tests {
         let h = 1e-6;
         let exact = (f(p[2] + h) - f(p[2] - h)) / (2.0 * h);
         let authors = AuthorsLoss::Iou.similarity_gradient(p, g)[2];
-        assert!((authors - 2.0 * exact).abs() < 1e-8, "{authors} vs 2 × {exact}");
+        assert!(
+            (authors - 2.0 * exact).abs() < 1e-8,
+            "{authors} vs 2 × {exact}"
+        );
     }
 }

@@ -62,11 +62,16 @@ fn draw<DB: DrawingBackend>(
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     let (plot, bar) = body.split_horizontally(WIDTH - 150);
-    let fold = |f: fn(f64, f64) -> f64, k: usize, init: f64| {
-        h.points.iter().map(|p| p[k]).fold(init, f)
-    };
-    let (x0, x1) = (fold(f64::min, 0, f64::INFINITY), fold(f64::max, 0, f64::NEG_INFINITY));
-    let (y0, y1) = (fold(f64::min, 1, f64::INFINITY), fold(f64::max, 1, f64::NEG_INFINITY));
+    let fold =
+        |f: fn(f64, f64) -> f64, k: usize, init: f64| h.points.iter().map(|p| p[k]).fold(init, f);
+    let (x0, x1) = (
+        fold(f64::min, 0, f64::INFINITY),
+        fold(f64::max, 0, f64::NEG_INFINITY),
+    );
+    let (y0, y1) = (
+        fold(f64::min, 1, f64::INFINITY),
+        fold(f64::max, 1, f64::NEG_INFINITY),
+    );
     // A square data window, so a disk looks round.
     let half = ((x1 - x0).max(y1 - y0) / 2.0 * 1.04).max(1e-9);
     let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);

@@ -347,11 +347,7 @@ fn draw<DB: DrawingBackend>(
     let (xd, yd, log) = (fig.x_decimals, fig.y_decimals, fig.y_log10);
     let x_fmt = move |v: &f64| tick(*v, xd);
     let y_fmt = move |v: &f64| {
-        if log {
-            pow10(*v)
-        } else {
-            tick(*v, yd)
-        }
+        if log { pow10(*v) } else { tick(*v, yd) }
     };
     chart
         .configure_mesh()

@@ -75,6 +75,9 @@ pub fn render_markdown(
         md.push_str(&format!("- [{}](#{})\n", s.title, anchor(&s.title)));
     }
     md.push_str("\n## Datasets\n\n");
+    if h.datasets.is_empty() {
+        md.push_str("None: this run's experiments read no dataset.\n");
+    }
     let mut t = Table::new(&["dataset", "format", "file", "sha256"]);
     for d in &h.datasets {
         for s in &d.sources {
@@ -86,7 +89,9 @@ pub fn render_markdown(
             ]);
         }
     }
-    md.push_str(&t.render());
+    if !h.datasets.is_empty() {
+        md.push_str(&t.render());
+    }
     for s in sections {
         md.push_str(&format!("\n## {}\n\n{}", s.title, s.body));
     }

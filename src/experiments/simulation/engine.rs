@@ -39,8 +39,13 @@ impl Schedule {
     }
 }
 
-/// One step's input to the update: IoU(B, G) and ∂L/∂(x, y, w, h).
-pub type StepFn<'a> = dyn Fn(Xywh, Xywh) -> (f64, [f64; 4]) + Sync + 'a;
+/// What one chunk of cases produced.
+struct ChunkResult {
+    sums: Vec<f64>,
+    finals: Vec<f64>,
+    boxes: Vec<Xywh>,
+    diverged: usize,
+}
 
 /// What one loss did to every case.
 #[derive(Debug, Clone)]
@@ -61,12 +66,16 @@ fn error(b: Xywh, g: Xywh) -> f64 {
     (b[0] - g[0]).abs() + (b[1] - g[1]).abs() + (b[2] - g[2]).abs() + (b[3] - g[3]).abs()
 }
 
-/// Runs the schedule on every case with the gradient `step`.
-pub fn regress(cases: &Cases, schedule: &Schedule, step: &StepFn<'_>, keep_boxes: bool) -> Trajectory {
+/// Runs the schedule on every case; `step(B, G)` gives IoU(B, G) and
+/// ∂L/∂(x, y, w, h) at B. Generic, so each loss's loop is compiled for it.
+pub fn regress<F>(cases: &Cases, schedule: &Schedule, step: F, keep_boxes: bool) -> Trajectory
+where
+    F: Fn(Xywh, Xywh) -> (f64, [f64; 4]) + Sync,
+{
     let n = cases.len();
     let t_max = schedule.steps;
     let rates: Vec<f64> = (1..=t_max).map(|t| schedule.rate(t)).collect();
-    let chunks: Vec<(Vec<f64>, Vec<f64>, Vec<Xywh>, usize)> = (0..n.div_ceil(CHUNK))
+    let chunks: Vec<ChunkResult> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let range = c * CHUNK..((c + 1) * CHUNK).min(n);
@@ -89,24 +98,33 @@ pub fn regress(cases: &Cases, schedule: &Schedule, step: &StepFn<'_>, keep_boxes
                 }
                 sums[t + 1] = s;
             }
-            let finals: Vec<f64> = boxes.iter().zip(&targets).map(|(b, g)| error(*b, *g)).collect();
+            let finals: Vec<f64> = boxes
+                .iter()
+                .zip(&targets)
+                .map(|(b, g)| error(*b, *g))
+                .collect();
             let diverged = finals.iter().filter(|e| !e.is_finite()).count();
-            (sums, finals, if keep_boxes { boxes } else { Vec::new() }, diverged)
+            ChunkResult {
+                sums,
+                finals,
+                boxes: if keep_boxes { boxes } else { Vec::new() },
+                diverged,
+            }
         })
         .collect();
     let mut error_sum = vec![0.0; t_max + 1];
     let mut final_error = Vec::with_capacity(n);
     let mut final_boxes = keep_boxes.then(|| Vec::with_capacity(n));
     let mut diverged = 0;
-    for (sums, finals, boxes, d) in chunks {
-        for (acc, s) in error_sum.iter_mut().zip(&sums) {
+    for c in chunks {
+        for (acc, s) in error_sum.iter_mut().zip(&c.sums) {
             *acc += s;
         }
-        final_error.extend(finals);
+        final_error.extend(c.finals);
         if let Some(fb) = &mut final_boxes {
-            fb.extend(boxes);
+            fb.extend(c.boxes);
         }
-        diverged += d;
+        diverged += c.diverged;
     }
     Trajectory {
         error_sum,
@@ -128,7 +146,14 @@ mod tests {
             until: vec![160, 180],
         };
         assert_eq!(
-            [s.rate(1), s.rate(160), s.rate(161), s.rate(180), s.rate(181), s.rate(200)],
+            [
+                s.rate(1),
+                s.rate(160),
+                s.rate(161),
+                s.rate(180),
+                s.rate(181),
+                s.rate(200)
+            ],
             [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]
         );
     }
@@ -148,9 +173,12 @@ mod tests {
         };
         // L = ½‖B − G‖², IoU taken as 1: B moves 25 % of the way each step.
         let step = |b: Xywh, g: Xywh| (1.0, std::array::from_fn(|j| b[j] - g[j]));
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let a = one.install(|| regress(&cases, &schedule, &step, false));
-        let b = regress(&cases, &schedule, &step, false);
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let a = one.install(|| regress(&cases, &schedule, step, false));
+        let b = regress(&cases, &schedule, step, false);
         assert_eq!(a.error_sum, b.error_sum);
         let ratio = a.error_sum[1] / a.error_sum[0];
         assert!((ratio - 0.75).abs() < 1e-12, "{ratio}");

@@ -36,7 +36,10 @@ pub fn draw(s: &Simulation) -> Result<Vec<ReportFile>> {
     let lo = positive.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = positive.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if lo.is_finite() && hi.is_finite() {
-        let (y0, y1) = ((lo.log10()).floor(), (hi.log10()).ceil().max(lo.log10().floor() + 1.0));
+        let (y0, y1) = (
+            (lo.log10()).floor(),
+            (hi.log10()).ceil().max(lo.log10().floor() + 1.0),
+        );
         let series = s
             .losses
             .iter()
@@ -126,13 +129,15 @@ pub fn draw(s: &Simulation) -> Result<Vec<ReportFile>> {
 /// `simulation_cases_<loss>.csv`: every case's anchor, target and final box
 /// and error, for a case-by-case comparison with another implementation.
 pub fn cases_csv(cases: &Cases, l: &LossRun) -> ReportFile {
-    let mut out = String::from(
-        "case,centre_x,centre_y,target_w,target_h,anchor_w,anchor_h,x,y,w,h,error\n",
-    );
+    let mut out =
+        String::from("case,centre_x,centre_y,target_w,target_h,anchor_w,anchor_h,x,y,w,h,error\n");
     if let Some(boxes) = &l.final_boxes {
         for (i, b) in boxes.iter().enumerate() {
             let (a, g) = cases.case(i);
-            let e = (b[0] - g[0]).abs() + (b[1] - g[1]).abs() + (b[2] - g[2]).abs() + (b[3] - g[3]).abs();
+            let e = (b[0] - g[0]).abs()
+                + (b[1] - g[1]).abs()
+                + (b[2] - g[2]).abs()
+                + (b[3] - g[3]).abs();
             out.push_str(&format!(
                 "{i},{},{},{},{},{},{},{},{},{},{},{e}\n",
                 a[0], a[1], g[2], g[3], a[2], a[3], b[0], b[1], b[2], b[3]
@@ -149,7 +154,10 @@ pub fn cases_csv(cases: &Cases, l: &LossRun) -> ReportFile {
 mod tests {
     #[test]
     fn slugs_are_file_names() {
-        assert_eq!(super::slug("ciou(variant=torchvision)"), "ciou_variant_torchvision");
+        assert_eq!(
+            super::slug("ciou(variant=torchvision)"),
+            "ciou_variant_torchvision"
+        );
         assert_eq!(super::slug("giou (authors)"), "giou_authors");
     }
 }

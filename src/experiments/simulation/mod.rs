@@ -199,7 +199,11 @@ impl SimulationSection {
             }
         };
         if self.losses.is_empty() {
-            bad("losses", "no losses".into(), "list at least one, e.g. [\"iou\", \"giou\"]");
+            bad(
+                "losses",
+                "no losses".into(),
+                "list at least one, e.g. [\"iou\", \"giou\"]",
+            );
         }
         let centres = match (&self.centres, self.points) {
             (Some(_), Some(_)) => {
@@ -214,7 +218,11 @@ impl SimulationSection {
             (None, p) => {
                 let n = p.unwrap_or(5000);
                 if n == 0 || n > 10_000_000 {
-                    bad("points", format!("{n} points"), "use 1 to 10,000,000 points");
+                    bad(
+                        "points",
+                        format!("{n} points"),
+                        "use 1 to 10,000,000 points",
+                    );
                 }
                 protocol::disk_points(n.min(10_000_000), self.radius, self.centre, self.seed)
             }
@@ -222,11 +230,24 @@ impl SimulationSection {
         if centres.is_empty() && self.centres.is_some() {
             bad("centres", "no centres".into(), "list at least one [x, y]");
         }
-        if centres.iter().flatten().chain(&self.centre).any(|v| !v.is_finite()) {
-            bad("centres", "a centre is not finite".into(), "use finite coordinates");
+        if centres
+            .iter()
+            .flatten()
+            .chain(&self.centre)
+            .any(|v| !v.is_finite())
+        {
+            bad(
+                "centres",
+                "a centre is not finite".into(),
+                "use finite coordinates",
+            );
         }
         if !(self.radius.is_finite() && self.radius > 0.0) {
-            bad("radius", format!("radius {} is not positive", self.radius), "use e.g. 3.0");
+            bad(
+                "radius",
+                format!("radius {} is not positive", self.radius),
+                "use e.g. 3.0",
+            );
         }
         for (key, list) in [("scales", &self.scales), ("ratios", &self.ratios)] {
             if list.is_empty() || list.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
@@ -238,7 +259,11 @@ impl SimulationSection {
             }
         }
         if self.steps == 0 || self.steps > 1_000_000 {
-            bad("steps", format!("{} steps", self.steps), "use 1 to 1,000,000 steps, e.g. 200");
+            bad(
+                "steps",
+                format!("{} steps", self.steps),
+                "use 1 to 1,000,000 steps, e.g. 200",
+            );
         }
         if self.lr.len() != self.lr_until.len() + 1
             || self.lr.iter().any(|v| !(v.is_finite() && *v > 0.0))
@@ -360,34 +385,43 @@ fn paper_final(name: &str) -> Option<f64> {
 pub fn simulate(plan: &SimulationPlan, quiet: bool) -> Simulation {
     let cases = &plan.cases;
     let full_scale = plan.drawn && cases.len() == 1_715_000 && plan.schedule.steps == 200;
-    let runs: Vec<(String, &str, Box<engine::StepFn<'_>>)> = match &plan.gradients {
+    let runs: Vec<(String, &str)> = match &plan.gradients {
         Gradients::Exact(specs) => specs
             .iter()
-            .map(|s| {
-                let step: Box<engine::StepFn<'_>> = Box::new(move |b: Xywh, g: Xywh| {
-                    let (p, t) = (xyxy(b), xyxy(g));
-                    let (_, grad) = s.pair(p, t);
-                    (iou_family::iou(p, t), grad_xyxy_to_cxcywh(grad))
-                });
-                (s.canonical.clone(), s.name(), step)
-            })
+            .map(|s| (s.canonical.clone(), s.name()))
             .collect(),
         Gradients::Authors(losses) => losses
             .iter()
-            .map(|&l| {
-                let step: Box<engine::StepFn<'_>> = Box::new(move |b, g| l.step(b, g));
-                (format!("{} (authors)", l.name()), l.name(), step)
-            })
+            .map(|l| (format!("{} (authors)", l.name()), l.name()))
             .collect(),
     };
     let mut losses = Vec::new();
-    for (spec, name, step) in runs {
+    for (k, (spec, name)) in runs.into_iter().enumerate() {
         let pb = crate::progress::spinner(
             format!("simulation: {spec} on {} cases", cases.len()),
             quiet,
         );
         let start = Instant::now();
-        let tr = engine::regress(cases, &plan.schedule, &*step, plan.cases_csv);
+        let keep = plan.cases_csv;
+        let tr = match &plan.gradients {
+            Gradients::Exact(specs) => {
+                let s = &specs[k];
+                engine::regress(
+                    cases,
+                    &plan.schedule,
+                    |b: Xywh, g: Xywh| {
+                        let (p, t) = (xyxy(b), xyxy(g));
+                        let (_, grad) = s.pair(p, t);
+                        (iou_family::iou(p, t), grad_xyxy_to_cxcywh(grad))
+                    },
+                    keep,
+                )
+            }
+            Gradients::Authors(ls) => {
+                let l = ls[k];
+                engine::regress(cases, &plan.schedule, |b, g| l.step(b, g), keep)
+            }
+        };
         let seconds = start.elapsed().as_secs_f64();
         pb.finish_and_clear();
         losses.push(summarise(
@@ -415,7 +449,13 @@ pub fn simulate(plan: &SimulationPlan, quiet: bool) -> Simulation {
     }
 }
 
-fn summarise(spec: String, tr: &Trajectory, cases: &Cases, seconds: f64, paper: Option<f64>) -> LossRun {
+fn summarise(
+    spec: String,
+    tr: &Trajectory,
+    cases: &Cases,
+    seconds: f64,
+    paper: Option<f64>,
+) -> LossRun {
     let per = cases.per_centre();
     let per_centre: Vec<f64> = tr
         .final_error
@@ -431,7 +471,8 @@ fn summarise(spec: String, tr: &Trajectory, cases: &Cases, seconds: f64, paper: 
         let overlap = iou_family::iou(xyxy(a), xyxy(g)) > 0.0;
         let e = groups.entry((region, overlap)).or_default();
         e.0 += 1;
-        e.1 += (a[0] - g[0]).abs() + (a[1] - g[1]).abs() + (a[2] - g[2]).abs() + (a[3] - g[3]).abs();
+        e.1 +=
+            (a[0] - g[0]).abs() + (a[1] - g[1]).abs() + (a[2] - g[2]).abs() + (a[3] - g[3]).abs();
         if fe.is_finite() {
             e.2 += fe;
         }
@@ -439,7 +480,11 @@ fn summarise(spec: String, tr: &Trajectory, cases: &Cases, seconds: f64, paper: 
     let by_region = groups
         .into_iter()
         .map(|((r, o), (n, i, f))| RegionError {
-            group: format!("{}, {}", r.name(), if o { "overlapping" } else { "no overlap" }),
+            group: format!(
+                "{}, {}",
+                r.name(),
+                if o { "overlapping" } else { "no overlap" }
+            ),
             cases: n,
             initial_mean: i / n as f64,
             final_mean: f / n as f64,
@@ -550,7 +595,11 @@ fn markdown(s: &Simulation) -> String {
     let mut t = Table::new(&header);
     for (k, g) in groups.iter().enumerate() {
         let first = &s.losses[0].by_region[k];
-        let mut row = vec![g.to_string(), first.cases.to_string(), num(first.initial_mean)];
+        let mut row = vec![
+            g.to_string(),
+            first.cases.to_string(),
+            num(first.initial_mean),
+        ];
         row.extend(s.losses.iter().map(|l| num(l.by_region[k].final_mean)));
         t.row(row);
     }
