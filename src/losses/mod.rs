@@ -673,41 +673,23 @@ impl<T: Float + Send + Sync> WithKernel<T> for Batch<'_, '_, T> {
             .enumerate()
             .for_each(|(c, ((((l, a), b), cc), d))| {
                 let start = c * CHUNK;
-                let out = [l, a, b, cc, d];
-                match image {
-                    // The constant 1 × 1 folds into the formula.
-                    None => chunk(&kernel, pred, target, start, one, out),
-                    Some(s) => chunk(&kernel, pred, target, start, size(s), out),
-                }
+                chunk(&kernel, pred, target, image, start, [l, a, b, cc, d]);
             });
     }
 }
 
+/// One chunk of a batch from `start`: `out` = loss, ∂x1, ∂y1, ∂x2, ∂y2.
 #[inline(always)]
-fn one<T: Float>(_: usize) -> [T; 2] {
-    [T::one(); 2]
-}
-
-#[inline(always)]
-fn size<T: Copy>(s: ImageSizesRef<'_, T>) -> impl Fn(usize) -> [T; 2] {
-    #[inline(always)]
-    move |i| [s.w[i], s.h[i]]
-}
-
-/// One chunk of a batch from `start`: `out` = loss, ∂x1, ∂y1, ∂x2, ∂y2;
-/// `size(i)` the image size of pair `i`.
-#[inline(always)]
-fn chunk<T, K, S>(
+fn chunk<T, K>(
     kernel: &K,
     pred: BoxesRef<'_, T>,
     target: BoxesRef<'_, T>,
+    image: Option<ImageSizesRef<'_, T>>,
     start: usize,
-    size: S,
     out: [&mut [T]; 5],
 ) where
     T: Float,
     K: Fn([T; 4], [T; 4], [T; 2]) -> (T, [T; 4]),
-    S: Fn(usize) -> [T; 2],
 {
     let [l, a, b, c, d] = out;
     let end = start + l.len();
@@ -723,11 +705,17 @@ fn chunk<T, K, S>(
         &target.x2[start..end],
         &target.y2[start..end],
     );
+    let sizes = image.map(|s| (&s.w[start..end], &s.h[start..end]));
     for j in 0..l.len() {
+        // Dead code for the kernels that ignore the image size.
+        let size = match sizes {
+            Some((w, h)) => [w[j], h[j]],
+            None => [T::one(); 2],
+        };
         let (v, g) = kernel(
             [px1[j], py1[j], px2[j], py2[j]],
             [tx1[j], ty1[j], tx2[j], ty2[j]],
-            size(start + j),
+            size,
         );
         l[j] = v;
         a[j] = g[0];
