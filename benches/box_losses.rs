@@ -77,7 +77,7 @@ fn run<T: Float + Send + Sync>(c: &mut Criterion, dtype: &str, specs: &[&str]) {
                 b.iter(|| {
                     pool.install(|| {
                         let [a, bb, cc, d] = &mut g;
-                        s.batch(pred, target, &mut loss, [a, bb, cc, d]);
+                        s.batch(pred, target, None, &mut loss, [a, bb, cc, d]);
                     })
                 })
             });

@@ -13,41 +13,38 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Problem, Result};
 use crate::losses::cls::{CLS_REGISTRY, ClsKind, ClsLoss, ClsLossSpec, RowLoss, Target};
-use crate::losses::{BoxLoss, BoxLossSpec, BoxesRef, Encoding, REGISTRY, Variant};
+use crate::losses::{
+    BoxLoss, BoxLossSpec, BoxesRef, Encoding, ImageSizesRef, LossInfo, REGISTRY, Variant,
+};
+
+/// One line of the listing: the signature with defaults, and the summary.
+fn row<K>(info: &LossInfo<K>) -> String {
+    let mut params: Vec<String> = info
+        .params
+        .iter()
+        .map(|(k, d)| format!("{k}={d}"))
+        .collect();
+    if !info.variants.is_empty() {
+        let names: Vec<&str> = info.variants.iter().map(|v| v.name()).collect();
+        params.push(format!("variant={}", names.join("|")));
+    }
+    let sig = if params.is_empty() {
+        info.name.to_string()
+    } else {
+        format!("{}({})", info.name, params.join(", "))
+    };
+    format!("  {sig:<62} {}\n", info.about)
+}
 
 /// The text `detloss losses` prints.
 pub fn listing() -> String {
     let mut out = String::from("Box losses (spec: name or name(param=value, …)):\n\n");
     for info in REGISTRY {
-        let mut params: Vec<String> = info
-            .params
-            .iter()
-            .map(|(k, d)| format!("{k}={d}"))
-            .collect();
-        if !info.variants.is_empty() {
-            let names: Vec<&str> = info.variants.iter().map(|v| v.name()).collect();
-            params.push(format!("variant={}", names.join("|")));
-        }
-        let sig = if params.is_empty() {
-            info.name.to_string()
-        } else {
-            format!("{}({})", info.name, params.join(", "))
-        };
-        out.push_str(&format!("  {sig:<62} {}\n", info.about));
+        out.push_str(&row(info));
     }
     out.push_str("\nClassification losses (per logit: {\"logits\": [...], \"target\": [...]}; per row: {\"logits\": [[...]], ...}):\n\n");
     for info in CLS_REGISTRY {
-        let params: Vec<String> = info
-            .params
-            .iter()
-            .map(|(k, d)| format!("{k}={d}"))
-            .collect();
-        let sig = if params.is_empty() {
-            info.name.to_string()
-        } else {
-            format!("{}({})", info.name, params.join(", "))
-        };
-        out.push_str(&format!("  {sig:<62} {}\n", info.about));
+        out.push_str(&row(info));
     }
     out.push_str(&format!(
         "\nVariants (IoU family): {}\n",
@@ -205,8 +202,8 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
     if !REGISTRY.iter().any(|i| i.name == base) {
         let names: Vec<&str> = REGISTRY
             .iter()
-            .chain(CLS_REGISTRY)
             .map(|i| i.name)
+            .chain(CLS_REGISTRY.iter().map(|i| i.name))
             .collect();
         return Err(usage(format!(
             "unknown loss `{base}`; valid losses: {}",
@@ -236,50 +233,42 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
         crate::losses::BoxLossKind::Element(_, Encoding::Normalized)
     );
     let image = sizes(input, &file.image_size, pred.len(), normalized)?;
-    let mut out = LossOut {
-        spec: spec.canonical.clone(),
-        loss: Vec::with_capacity(pred.len()),
-        grad: Vec::with_capacity(pred.len()),
+    let col = |v: &[[f64; 4]], k: usize| -> Vec<f64> { v.iter().map(|b| b[k]).collect() };
+    let (p, t): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (
+        (0..4).map(|k| col(&pred, k)).collect(),
+        (0..4).map(|k| col(&target, k)).collect(),
+    );
+    let (w, h): (Vec<f64>, Vec<f64>) = image.iter().map(|s| (s[0], s[1])).unzip();
+    let n = pred.len();
+    let mut loss = vec![0.0; n];
+    let mut g: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; n]);
+    let repeats = args.repeat.unwrap_or(1).max(1);
+    let pred_soa = BoxesRef {
+        x1: &p[0],
+        y1: &p[1],
+        x2: &p[2],
+        y2: &p[3],
     };
-    if normalized {
-        for i in 0..pred.len() {
-            let (v, g) = spec.pair_sized(pred[i], target[i], image[i]);
-            out.loss.push(v);
-            out.grad.push(g);
-        }
-    } else {
-        let col = |v: &[[f64; 4]], k: usize| -> Vec<f64> { v.iter().map(|b| b[k]).collect() };
-        let (p, t): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (
-            (0..4).map(|k| col(&pred, k)).collect(),
-            (0..4).map(|k| col(&target, k)).collect(),
-        );
-        let n = pred.len();
-        let mut loss = vec![0.0; n];
-        let mut g: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; n]);
-        let repeats = args.repeat.unwrap_or(1).max(1);
-        let pred_soa = BoxesRef {
-            x1: &p[0],
-            y1: &p[1],
-            x2: &p[2],
-            y2: &p[3],
-        };
-        let target_soa = BoxesRef {
-            x1: &t[0],
-            y1: &t[1],
-            x2: &t[2],
-            y2: &t[3],
-        };
-        let start = std::time::Instant::now();
-        for _ in 0..repeats {
-            let [a, b, c, d] = &mut g;
-            spec.batch(pred_soa, target_soa, &mut loss, [a, b, c, d]);
-        }
-        report_timing(args, &spec.canonical, n, threads, start);
-        out.loss = loss;
-        out.grad = (0..n)
-            .map(|i| [g[0][i], g[1][i], g[2][i], g[3][i]])
-            .collect();
+    let target_soa = BoxesRef {
+        x1: &t[0],
+        y1: &t[1],
+        x2: &t[2],
+        y2: &t[3],
+    };
+    let image_soa = normalized.then_some(ImageSizesRef { w: &w, h: &h });
+    let start = std::time::Instant::now();
+    for _ in 0..repeats {
+        let [a, b, c, d] = &mut g;
+        spec.batch(pred_soa, target_soa, image_soa, &mut loss, [a, b, c, d]);
     }
+    report_timing(args, &spec.canonical, n, threads, start);
+    let out = LossOut {
+        spec: spec.canonical.clone(),
+        loss,
+        grad: (0..n)
+            .map(|i| [g[0][i], g[1][i], g[2][i], g[3][i]])
+            .collect(),
+    };
     let json =
         serde_json::to_vec(&out).map_err(|e| Error::runtime(format!("cannot serialise: {e}")))?;
     crate::report::write_file_atomically(output, &json)

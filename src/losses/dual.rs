@@ -19,6 +19,8 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use num_traits::Float;
 
+use super::c;
+
 /// A value with its gradient with respect to the four predicted coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Dual4<T> {
@@ -60,7 +62,7 @@ impl<T: Float> Dual4<T> {
     /// A constant from an `f64` literal.
     #[inline(always)]
     pub fn lit(x: f64) -> Self {
-        Self::cst(T::from(x).unwrap_or_else(T::nan))
+        Self::cst(c(x))
     }
 
     #[inline(always)]
@@ -192,7 +194,7 @@ impl<T: Float> Dual4<T> {
         } else if self.v < o.v {
             o
         } else {
-            let half = T::from(0.5).unwrap_or_else(T::nan);
+            let half = c(0.5);
             Dual4 {
                 v: self.v,
                 d: std::array::from_fn(|k| (self.d[k] + o.d[k]) * half),
@@ -245,7 +247,7 @@ impl<T: Float> Dual4<T> {
 /// f64 (tested against `f64::atan`); `±∞ → ±π/2`.
 #[inline(always)]
 pub fn atan<T: Float>(x: T) -> T {
-    let c = |v: f64| T::from(v).unwrap_or_else(T::nan);
+    let c = c::<T>;
     let ax = x.abs();
     let big = ax > c(2.414_213_562_373_095);
     let mid = ax > c(0.66);

@@ -14,6 +14,8 @@
 
 use num_traits::Float;
 
+use super::{Fold, c};
+
 /// The element-wise losses.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ElementLoss {
@@ -43,10 +45,25 @@ pub enum ElementLoss {
 }
 
 impl ElementLoss {
+    /// Hands `f` this loss with its kind a compile-time constant (see
+    /// [`Fold`]; the parameters stay values).
+    #[inline(always)]
+    pub(crate) fn fold<F: Fold<ElementLoss>>(self, f: F) -> F::Out {
+        match self {
+            ElementLoss::L1 => f.with(|| ElementLoss::L1),
+            ElementLoss::Mse => f.with(|| ElementLoss::Mse),
+            ElementLoss::SmoothL1 { beta } => f.with(move || ElementLoss::SmoothL1 { beta }),
+            ElementLoss::Huber { delta } => f.with(move || ElementLoss::Huber { delta }),
+            ElementLoss::BalancedL1 { alpha, gamma, beta } => {
+                f.with(move || ElementLoss::BalancedL1 { alpha, gamma, beta })
+            }
+        }
+    }
+
     /// Value and derivative for one coordinate.
     #[inline(always)]
     pub fn coord<T: Float>(&self, p: T, t: T) -> (T, T) {
-        let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+        let c = c::<T>;
         let d = p - t;
         let n = d.abs();
         let s = if d > T::zero() {
@@ -178,7 +195,6 @@ impl ElementLoss {
                 )
             }
             Encoding::Deltas => {
-                let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
                 let scale = pred
                     .iter()
                     .chain(&target)

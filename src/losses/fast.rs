@@ -9,10 +9,12 @@
 
 use num_traits::Float;
 
+use super::c;
+
 /// The derivative of `max(a, b)` with respect to `a`: 1, ½ at a tie, 0.
 #[inline(always)]
 fn dmax<T: Float>(a: T, b: T) -> T {
-    let half = T::from(0.5).unwrap_or_else(T::nan);
+    let half = c(0.5);
     if a > b {
         T::one()
     } else if a == b {
@@ -131,7 +133,7 @@ fn gradient<T: Float>(q: &Pair<T>, a: Adjoints<T>) -> [T; 4] {
 /// corner sorting of [`super::iou_family`].
 #[inline(always)]
 pub fn giou_torchvision<T: Float>(pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
-    let eps = T::from(1e-7).unwrap_or_else(T::nan);
+    let eps = c(1e-7);
     let (one, zero) = (T::one(), T::zero());
     let q = setup(pred, target);
     let iou = q.inter / (q.union + eps);
@@ -164,7 +166,7 @@ pub fn diou_ciou_torchvision<T: Float, const CIOU: bool>(
     pred: [T; 4],
     target: [T; 4],
 ) -> (T, [T; 4]) {
-    let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+    let c = c::<T>;
     let eps = c(1e-7);
     let (one, zero, half) = (T::one(), T::zero(), c(0.5));
     let q = setup(pred, target);
@@ -255,7 +257,7 @@ mod tests {
         // identical corners) are frequent.
         for (p, g) in boxes() {
             let (v, d) = kernel(p, g);
-            let r = loss.eval(Variant::Torchvision, p, g);
+            let r = loss.eval(Variant::Torchvision, p, g, [1.0, 1.0]);
             assert!(
                 (v - r.v).abs() <= 1e-12 * r.v.abs().max(1.0),
                 "{p:?} {g:?}: {v} vs {}",

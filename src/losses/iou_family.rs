@@ -56,6 +56,7 @@ use std::f64::consts::PI;
 use num_traits::Float;
 
 use super::dual::Dual4;
+use super::{Fold, c};
 
 /// Which library's conventions a loss follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,6 +93,17 @@ impl Variant {
     /// Parses a variant name.
     pub fn parse(s: &str) -> Option<Variant> {
         Variant::ALL.into_iter().find(|v| v.name() == s)
+    }
+
+    /// Hands `f` this variant as a compile-time constant (see [`Fold`]).
+    #[inline(always)]
+    pub(crate) fn fold<F: Fold<Variant>>(self, f: F) -> F::Out {
+        match self {
+            Variant::Torchvision => f.with(|| Variant::Torchvision),
+            Variant::Mmdet => f.with(|| Variant::Mmdet),
+            Variant::Ultralytics => f.with(|| Variant::Ultralytics),
+            Variant::Paper => f.with(|| Variant::Paper),
+        }
     }
 
     fn eps(self) -> f64 {
@@ -188,7 +200,7 @@ fn geometry<T: Float>(
     var: Variant,
     floor_union: bool,
 ) -> Geometry<T> {
-    let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+    let c = c::<T>;
     let eps = c(var.eps());
     let [x1, y1, x2, y2] = sorted(Dual4::vars(pred));
     let [gx1, gy1, gx2, gy2] = sorted(target.map(Dual4::cst));
@@ -262,7 +274,7 @@ fn distance_term<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
 /// The aspect term v, with the `paper` variant's modified derivative.
 #[inline(always)]
 fn aspect_term<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
-    let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+    let c = c::<T>;
     let h_eps = match var {
         Variant::Mmdet | Variant::Ultralytics => eps,
         _ => T::zero(),
@@ -283,10 +295,39 @@ fn aspect_term<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
 }
 
 impl IouLoss {
-    /// Loss value and gradient for one pair, `pred` and `target` in xyxy.
+    /// Hands `f` this loss with its kind a compile-time constant (see
+    /// [`Fold`]; the parameters of `FocalEiou` and `Alpha` stay values).
     #[inline(always)]
-    pub fn eval<T: Float>(&self, var: Variant, pred: [T; 4], target: [T; 4]) -> Dual4<T> {
-        let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+    pub(crate) fn fold<F: Fold<IouLoss>>(self, f: F) -> F::Out {
+        match self {
+            IouLoss::Linear => f.with(|| IouLoss::Linear),
+            IouLoss::Log => f.with(|| IouLoss::Log),
+            IouLoss::Square => f.with(|| IouLoss::Square),
+            IouLoss::Giou => f.with(|| IouLoss::Giou),
+            IouLoss::Diou => f.with(|| IouLoss::Diou),
+            IouLoss::Ciou => f.with(|| IouLoss::Ciou),
+            IouLoss::Eiou => f.with(|| IouLoss::Eiou),
+            IouLoss::FocalEiou { gamma } => f.with(move || IouLoss::FocalEiou { gamma }),
+            IouLoss::Siou => f.with(|| IouLoss::Siou),
+            IouLoss::Alpha { alpha, base } => f.with(move || IouLoss::Alpha { alpha, base }),
+        }
+    }
+
+    /// Loss value and gradient for one pair, `pred` and `target` in xyxy, on
+    /// an image of `image = (W, H)` pixels (1 × 1 when unknown).
+    ///
+    /// No member reads the image size yet: it is there for losses
+    /// normalised by the image (MPDIoU's d²/(W² + H²)), so that they take
+    /// the same path as the rest of the family.
+    #[inline(always)]
+    pub fn eval<T: Float>(
+        &self,
+        var: Variant,
+        pred: [T; 4],
+        target: [T; 4],
+        image: [T; 2],
+    ) -> Dual4<T> {
+        let _ = image;
         let one = T::one();
         let eps = c(var.eps());
         let floor = matches!(
@@ -404,7 +445,7 @@ fn ciou<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
         Variant::Torchvision => v / (-iou + one + v + eps),
         Variant::Ultralytics => v / (v - iou + (one + eps)),
         Variant::Mmdet => {
-            if iou.v > T::from(0.5).unwrap_or_else(T::nan) {
+            if iou.v > c(0.5) {
                 v.div_or_zero(-iou + one + v)
             } else {
                 Dual4::cst(T::zero())
@@ -430,7 +471,7 @@ fn eiou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
 
 #[inline(always)]
 fn siou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
-    let c = |x: f64| T::from(x).unwrap_or_else(T::nan);
+    let c = c::<T>;
     let one = T::one();
     let sigma2 = g.dx.sq() + g.dy.sq();
     let lambda = ratio((g.dx * g.dy).abs() * c(2.0), sigma2, eps);
@@ -471,7 +512,7 @@ mod tests {
     }
 
     fn value(l: IouLoss, v: Variant, p: [f64; 4], g: [f64; 4]) -> f64 {
-        l.eval(v, p, g).v
+        l.eval(v, p, g, [1.0, 1.0]).v
     }
 
     /// Hand-computed forward values (six decimals): the formulas of GIoU

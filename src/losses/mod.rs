@@ -9,7 +9,8 @@
 //! box through the [`BoxLoss`] trait: for one pair ([`BoxLoss::pair`]) or a
 //! batch in struct-of-arrays form ([`BoxLoss::batch`], parallel over fixed
 //! chunks, so results do not depend on the thread count), in `f32` or `f64`,
-//! with the gradient in xyxy or in the centre form ([`BoxLoss::pair_cxcywh`]).
+//! with the gradient in xyxy (or in the centre form through
+//! [`grad_xyxy_to_cxcywh`]).
 
 pub mod authors;
 pub mod cls;
@@ -19,6 +20,8 @@ pub mod fast;
 pub mod iou_family;
 pub mod spec;
 
+use std::marker::PhantomData;
+
 use num_traits::Float;
 use rayon::prelude::*;
 
@@ -27,9 +30,11 @@ use spec::{Params, parse_call};
 pub use elementwise::{ElementLoss, Encoding};
 pub use iou_family::{AlphaBase, IouLoss, Variant};
 
-/// A registered loss: its spec name, parameters with defaults, and summary.
-#[derive(Debug, Clone, Copy)]
-pub struct LossInfo {
+/// A registered loss: its spec name, parameters with defaults, summary, and
+/// the constructor that turns checked parameter values into the loss `K`
+/// ([`BoxLossKind`] here, [`cls::ClsKind`] in [`cls::CLS_REGISTRY`]).
+/// Adding a loss is adding one row.
+pub struct LossInfo<K = BoxLossKind> {
     /// Spec name.
     pub name: &'static str,
     /// `(parameter, default)`; `base` takes a name, the others numbers.
@@ -39,6 +44,49 @@ pub struct LossInfo {
     pub variants: &'static [Variant],
     /// One line: formula and source.
     pub about: &'static str,
+    /// Builds the loss from the parameters (defaults filled in, names
+    /// checked); `Err` says which value is out of range.
+    pub build: fn(&Params<'_>) -> Result<K, String>,
+}
+
+impl<K> Clone for LossInfo<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K> Copy for LossInfo<K> {}
+
+impl<K> std::fmt::Debug for LossInfo<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LossInfo")
+            .field("name", &self.name)
+            .field("params", &self.params)
+            .field("variants", &self.variants)
+            .field("about", &self.about)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `f64` constant `x` in the float type `T` (NaN if `T` cannot hold it,
+/// which `f32` and `f64` always can): the one conversion of literals in the
+/// loss formulas. Where mixed `Dual4`/`T` arithmetic leaves `T` open to
+/// inference, a formula binds `let c = c::<T>;` first.
+#[inline(always)]
+pub(crate) fn c<T: Float>(x: f64) -> T {
+    T::from(x).unwrap_or_else(T::nan)
+}
+
+/// An element-wise loss with the spec's `encoding`.
+fn element(p: &Params<'_>, e: ElementLoss) -> Result<BoxLossKind, String> {
+    let text = p.text("encoding");
+    let enc = Encoding::parse(text).ok_or_else(|| {
+        format!(
+            "`{}`: unknown encoding `{text}`; valid encodings: raw, normalized, deltas",
+            p.spec()
+        )
+    })?;
+    Ok(BoxLossKind::Element(e, enc))
 }
 
 /// Every box loss detloss knows.
@@ -48,84 +96,140 @@ pub const REGISTRY: &[LossInfo] = &[
         params: &[],
         variants: &Variant::ALL,
         about: "1 − IoU (UnitBox, linear form)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Linear)),
     },
     LossInfo {
         name: "iou_log",
         params: &[],
         variants: &Variant::ALL,
         about: "−ln IoU (UnitBox)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Log)),
     },
     LossInfo {
         name: "iou_square",
         params: &[],
         variants: &Variant::ALL,
         about: "1 − IoU² (mmdet IoULoss square mode)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Square)),
     },
     LossInfo {
         name: "giou",
         params: &[],
         variants: &Variant::ALL,
         about: "1 − IoU + (A_C − U)/A_C (Rezatofighi et al. 2019)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Giou)),
     },
     LossInfo {
         name: "diou",
         params: &[],
         variants: &Variant::ALL,
         about: "1 − IoU + ρ²/c² (Zheng et al. 2020)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Diou)),
     },
     LossInfo {
         name: "ciou",
         params: &[],
         variants: &Variant::ALL,
         about: "DIoU + α·v, α constant (Zheng et al. 2020)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Ciou)),
     },
     LossInfo {
         name: "eiou",
         params: &[],
         variants: &[Variant::Torchvision, Variant::Paper],
         about: "DIoU + (w − w_g)²/c_w² + (h − h_g)²/c_h² (Zhang et al. 2021)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Eiou)),
     },
     LossInfo {
         name: "focal_eiou",
         params: &[("gamma", "0.5")],
         variants: &[Variant::Torchvision, Variant::Paper],
         about: "IoU^γ · EIoU (Zhang et al. 2021)",
+        build: |p| {
+            Ok(BoxLossKind::Iou(IouLoss::FocalEiou {
+                gamma: p.num("gamma")?,
+            }))
+        },
     },
     LossInfo {
         name: "siou",
         params: &[],
         variants: &[Variant::Torchvision, Variant::Paper],
         about: "1 − IoU + (angle-weighted distance + shape)/2 (Gevorgyan 2022)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Siou)),
     },
     LossInfo {
         name: "alpha_iou",
         params: &[("alpha", "3"), ("base", "iou")],
         variants: &[Variant::Torchvision, Variant::Paper],
         about: "1 − IoU^α + penalty^α; base iou|giou|diou|ciou (He et al. 2021)",
+        build: |p| {
+            let base = match p.text("base") {
+                "iou" => AlphaBase::Iou,
+                "giou" => AlphaBase::Giou,
+                "diou" => AlphaBase::Diou,
+                "ciou" => AlphaBase::Ciou,
+                other => {
+                    return Err(format!(
+                        "`{}`: base must be iou, giou, diou or ciou, got `{other}`",
+                        p.spec()
+                    ));
+                }
+            };
+            Ok(BoxLossKind::Iou(IouLoss::Alpha {
+                alpha: p.positive("alpha")?,
+                base,
+            }))
+        },
     },
     LossInfo {
         name: "l1",
         params: &[("encoding", "raw")],
         variants: &[],
         about: "Σ|p − t| over the 4 coordinates",
+        build: |p| element(p, ElementLoss::L1),
     },
     LossInfo {
         name: "mse",
         params: &[("encoding", "raw")],
         variants: &[],
         about: "Σ(p − t)² over the 4 coordinates",
+        build: |p| element(p, ElementLoss::Mse),
     },
     LossInfo {
         name: "smooth_l1",
         params: &[("beta", "1.0"), ("encoding", "raw")],
         variants: &[],
         about: "Σ smooth-L1_β(p − t) (Fast R-CNN)",
+        build: |p| {
+            let beta = p.num("beta")?;
+            if beta < 0.0 {
+                return Err(format!("`{}`: `beta` must be ≥ 0", p.spec()));
+            }
+            // β = 0 is exactly L1 (PyTorch's definition).
+            element(
+                p,
+                if beta == 0.0 {
+                    ElementLoss::L1
+                } else {
+                    ElementLoss::SmoothL1 { beta }
+                },
+            )
+        },
     },
     LossInfo {
         name: "huber",
         params: &[("delta", "1.0"), ("encoding", "raw")],
         variants: &[],
         about: "Σ Huber_δ(p − t)",
+        build: |p| {
+            element(
+                p,
+                ElementLoss::Huber {
+                    delta: p.positive("delta")?,
+                },
+            )
+        },
     },
     LossInfo {
         name: "balanced_l1",
@@ -137,6 +241,16 @@ pub const REGISTRY: &[LossInfo] = &[
         ],
         variants: &[],
         about: "Σ balanced-L1 (Libra R-CNN)",
+        build: |p| {
+            element(
+                p,
+                ElementLoss::BalancedL1 {
+                    alpha: p.positive("alpha")?,
+                    gamma: p.positive("gamma")?,
+                    beta: p.positive("beta")?,
+                },
+            )
+        },
     },
 ];
 
@@ -216,12 +330,18 @@ impl BoxLossSpec {
                 names.join(", ")
             ));
         };
-        let takes_encoding = info.params.iter().any(|(k, _)| *k == "encoding");
+        let takes_encoding = |i: &LossInfo| i.params.iter().any(|(k, _)| *k == "encoding");
         if let Some(e) = encoding {
-            if !takes_encoding {
+            if !takes_encoding(info) {
+                let names: Vec<&str> = REGISTRY
+                    .iter()
+                    .filter(|i| takes_encoding(i))
+                    .map(|i| i.name)
+                    .collect();
                 return Err(format!(
                     "`{name}` takes no encoding: encodings apply to the element-wise losses \
-                     (l1, mse, smooth_l1, huber, balanced_l1)"
+                     ({})",
+                    names.join(", ")
                 ));
             }
             if !params.iter().any(|(k, _)| k == "encoding") {
@@ -281,72 +401,8 @@ impl BoxLossSpec {
             &["variant"]
         };
         let values = Params::resolve(spec, info, rest, extra)?;
-        let num = |k: &str| values.num(k);
-        let positive = |k: &str| values.positive(k);
-        let element = |e: ElementLoss| -> Result<BoxLossKind, String> {
-            let text = values.text("encoding");
-            let enc = Encoding::parse(text).ok_or_else(|| {
-                format!(
-                    "`{spec}`: unknown encoding `{text}`; valid encodings: raw, normalized, deltas"
-                )
-            })?;
-            Ok(BoxLossKind::Element(e, enc))
-        };
         supported(var)?;
-        let kind = match info.name {
-            "iou" => BoxLossKind::Iou(IouLoss::Linear),
-            "iou_log" => BoxLossKind::Iou(IouLoss::Log),
-            "iou_square" => BoxLossKind::Iou(IouLoss::Square),
-            "giou" => BoxLossKind::Iou(IouLoss::Giou),
-            "diou" => BoxLossKind::Iou(IouLoss::Diou),
-            "ciou" => BoxLossKind::Iou(IouLoss::Ciou),
-            "eiou" => BoxLossKind::Iou(IouLoss::Eiou),
-            "siou" => BoxLossKind::Iou(IouLoss::Siou),
-            "focal_eiou" => BoxLossKind::Iou(IouLoss::FocalEiou {
-                gamma: num("gamma")?,
-            }),
-            "alpha_iou" => {
-                let base = match values.text("base") {
-                    "iou" => AlphaBase::Iou,
-                    "giou" => AlphaBase::Giou,
-                    "diou" => AlphaBase::Diou,
-                    "ciou" => AlphaBase::Ciou,
-                    other => {
-                        return Err(format!(
-                            "`{spec}`: base must be iou, giou, diou or ciou, got `{}`",
-                            other
-                        ));
-                    }
-                };
-                BoxLossKind::Iou(IouLoss::Alpha {
-                    alpha: positive("alpha")?,
-                    base,
-                })
-            }
-            "l1" => element(ElementLoss::L1)?,
-            "mse" => element(ElementLoss::Mse)?,
-            "smooth_l1" => {
-                let beta = num("beta")?;
-                if beta < 0.0 {
-                    return Err(format!("`{spec}`: `beta` must be ≥ 0"));
-                }
-                // β = 0 is exactly L1 (PyTorch's definition).
-                element(if beta == 0.0 {
-                    ElementLoss::L1
-                } else {
-                    ElementLoss::SmoothL1 { beta }
-                })?
-            }
-            "huber" => element(ElementLoss::Huber {
-                delta: positive("delta")?,
-            })?,
-            "balanced_l1" => element(ElementLoss::BalancedL1 {
-                alpha: positive("alpha")?,
-                gamma: positive("gamma")?,
-                beta: positive("beta")?,
-            })?,
-            other => unreachable!("registry entry `{other}` has no constructor"),
-        };
+        let kind = (info.build)(&values)?;
         let canonical = if info.variants.is_empty() {
             values.canonical(info.name, &[])
         } else {
@@ -369,8 +425,8 @@ impl BoxLossSpec {
 /// predicted box, for one pair or a batch, in `f32` or `f64`.
 pub trait BoxLoss: Sync {
     /// Value and gradient ∂loss/∂(x1, y1, x2, y2) of the prediction, one
-    /// pair. The `normalized` encoding needs the image size: use
-    /// [`pair_sized`](Self::pair_sized) (here the image is taken as 1 × 1).
+    /// pair. Losses that use the image size (the `normalized` encoding) take
+    /// it as 1 × 1 here: use [`pair_sized`](Self::pair_sized).
     fn pair<T: Float>(&self, pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
         self.pair_sized(pred, target, [T::one(), T::one()])
     }
@@ -379,12 +435,14 @@ pub trait BoxLoss: Sync {
     fn pair_sized<T: Float>(&self, pred: [T; 4], target: [T; 4], image: [T; 2]) -> (T, [T; 4]);
 
     /// Values and gradients for aligned pairs: `loss[i]` and `grad[k][i]`
-    /// (k = x1, y1, x2, y2) for `pred[i]` against `target[i]`.
+    /// (k = x1, y1, x2, y2) for `pred[i]` against `target[i]` on an image of
+    /// `image[i]` pixels, exactly as [`pair_sized`](Self::pair_sized) gives
+    /// them.
     ///
-    /// The loss and variant are resolved once, outside the loop, so each loop
-    /// is compiled for one formula. With the `normalized` encoding the
-    /// coordinates are taken as already normalised (divide them by the image
-    /// size first, and the gradient by the same factor after).
+    /// The formula is resolved once, outside the loop, so each loop is
+    /// compiled for one formula. Without image sizes (`None`) the `normalized`
+    /// encoding takes the coordinates as already normalised (divide them by
+    /// the image size first, and the gradient by the same factor after).
     ///
     /// # Panics
     /// When the slices' lengths differ (a caller bug, not an input error).
@@ -392,194 +450,320 @@ pub trait BoxLoss: Sync {
         &self,
         pred: BoxesRef<'_, T>,
         target: BoxesRef<'_, T>,
+        image: Option<ImageSizesRef<'_, T>>,
         loss: &mut [T],
         grad: [&mut [T]; 4],
     );
+}
 
-    /// [`pair`](Self::pair) with the gradient in the centre parameterisation
-    /// (cx, cy, w, h) instead of xyxy.
-    fn pair_cxcywh<T: Float>(&self, pred: [T; 4], target: [T; 4]) -> (T, [T; 4]) {
-        let (v, g) = self.pair(pred, target);
-        (v, grad_xyxy_to_cxcywh(g))
+/// Struct-of-arrays image sizes, one `(W, H)` per pair, in pixels.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageSizesRef<'a, T> {
+    /// Widths.
+    pub w: &'a [T],
+    /// Heights.
+    pub h: &'a [T],
+}
+
+/// Something to do with the one per-pair formula a spec resolves to
+/// (`kernel(pred, target, image) -> (value, gradient)`): evaluate one pair,
+/// or run a batch loop compiled for that formula.
+trait WithKernel<T: Float> {
+    /// Compile the kernel for the loss and variant as constants (a batch
+    /// loop, where that lets the formula's branches fold away and the loop
+    /// vectorise), or take them as values (one pair: no code per loss).
+    const SPECIALISE: bool;
+    type Out;
+    fn run<K>(self, kernel: K) -> Self::Out
+    where
+        K: Fn([T; 4], [T; 4], [T; 2]) -> (T, [T; 4]) + Sync;
+}
+
+/// A consumer of a value made a compile-time constant: `fold` on an enum
+/// ([`Variant`], [`IouLoss`], [`ElementLoss`]) matches once and calls
+/// [`with`](Fold::with) with a closure returning the value, of a distinct
+/// type for each enum variant, so code generic over that closure is compiled
+/// once per variant with the value's `match`es folded away.
+pub(crate) trait Fold<E> {
+    type Out;
+    fn with<C: Fn() -> E + Copy + Send + Sync>(self, c: C) -> Self::Out;
+}
+
+impl BoxLossSpec {
+    /// Resolves the spec to its per-pair formula and hands that to `w`: the
+    /// one dispatch behind [`BoxLoss::pair_sized`] and [`BoxLoss::batch`].
+    ///
+    /// The hand-derived kernels of [`fast`] serve the torchvision GIoU, DIoU
+    /// and CIoU; every other loss is its `eval`. `sized: false` (no image
+    /// sizes) reads `normalized` coordinates as given.
+    #[inline(always)]
+    fn with_kernel<T: Float, W: WithKernel<T>>(&self, sized: bool, w: W) -> W::Out {
+        use BoxLossKind::{Element, Iou};
+        match (self.kind, self.variant) {
+            (Iou(IouLoss::Giou), Variant::Torchvision) => w.run(
+                #[inline(always)]
+                |p, t, _| fast::giou_torchvision(p, t),
+            ),
+            (Iou(IouLoss::Diou), Variant::Torchvision) => w.run(
+                #[inline(always)]
+                |p, t, _| fast::diou_ciou_torchvision::<T, false>(p, t),
+            ),
+            (Iou(IouLoss::Ciou), Variant::Torchvision) => w.run(
+                #[inline(always)]
+                |p, t, _| fast::diou_ciou_torchvision::<T, true>(p, t),
+            ),
+            (Iou(l), var) => fold(
+                l,
+                IouKernel(var, w, PhantomData),
+                W::SPECIALISE,
+                IouLoss::fold,
+            ),
+            (Element(e, enc), _) => {
+                let enc = match enc {
+                    Encoding::Normalized if !sized => Encoding::Raw,
+                    other => other,
+                };
+                fold(
+                    e,
+                    ElementKernel(enc, w, PhantomData),
+                    W::SPECIALISE,
+                    ElementLoss::fold,
+                )
+            }
+        }
+    }
+}
+
+/// `folder(x, f)` (`x.fold(f)`) when specialising, else `f` with `x` as a
+/// value.
+#[inline(always)]
+fn fold<E, F>(x: E, f: F, specialise: bool, folder: impl FnOnce(E, F) -> F::Out) -> F::Out
+where
+    E: Copy + Send + Sync,
+    F: Fold<E>,
+{
+    if specialise {
+        folder(x, f)
+    } else {
+        f.with(move || x)
+    }
+}
+
+/// An IoU-family loss: then its variant.
+struct IouKernel<T, W>(Variant, W, PhantomData<fn() -> T>);
+
+impl<T: Float, W: WithKernel<T>> Fold<IouLoss> for IouKernel<T, W> {
+    type Out = W::Out;
+    #[inline(always)]
+    fn with<L: Fn() -> IouLoss + Copy + Send + Sync>(self, l: L) -> W::Out {
+        let IouKernel(var, w, _) = self;
+        fold(
+            var,
+            IouVariantKernel(l, w, PhantomData),
+            W::SPECIALISE,
+            Variant::fold,
+        )
+    }
+}
+
+/// An IoU-family loss and its variant: the kernel.
+struct IouVariantKernel<T, L, W>(L, W, PhantomData<fn() -> T>);
+
+impl<T, L, W> Fold<Variant> for IouVariantKernel<T, L, W>
+where
+    T: Float,
+    L: Fn() -> IouLoss + Copy + Send + Sync,
+    W: WithKernel<T>,
+{
+    type Out = W::Out;
+    #[inline(always)]
+    fn with<V: Fn() -> Variant + Copy + Send + Sync>(self, var: V) -> W::Out {
+        let IouVariantKernel(l, w, _) = self;
+        w.run(
+            #[inline(always)]
+            move |p, t, s| {
+                let d = l().eval(var(), p, t, s);
+                (d.v, d.d)
+            },
+        )
+    }
+}
+
+/// An element-wise loss on an encoding (`Raw` also for `normalized`
+/// coordinates without image sizes): the kernel.
+struct ElementKernel<T, W>(Encoding, W, PhantomData<fn() -> T>);
+
+impl<T: Float, W: WithKernel<T>> Fold<ElementLoss> for ElementKernel<T, W> {
+    type Out = W::Out;
+    #[inline(always)]
+    fn with<E: Fn() -> ElementLoss + Copy + Send + Sync>(self, e: E) -> W::Out {
+        let ElementKernel(enc, w, _) = self;
+        match enc {
+            Encoding::Raw => w.run(
+                #[inline(always)]
+                move |p, t, _| e().eval(p, t),
+            ),
+            Encoding::Normalized => w.run(
+                #[inline(always)]
+                move |p, t, s| e().eval_encoded(Encoding::Normalized, p, t, s),
+            ),
+            Encoding::Deltas => w.run(
+                #[inline(always)]
+                move |p, t, s| e().eval_encoded(Encoding::Deltas, p, t, s),
+            ),
+        }
+    }
+}
+
+/// [`WithKernel`] for one pair.
+struct OnePair<T> {
+    pred: [T; 4],
+    target: [T; 4],
+    image: [T; 2],
+}
+
+impl<T: Float> WithKernel<T> for OnePair<T> {
+    const SPECIALISE: bool = false;
+    type Out = (T, [T; 4]);
+    #[inline(always)]
+    fn run<K>(self, kernel: K) -> (T, [T; 4])
+    where
+        K: Fn([T; 4], [T; 4], [T; 2]) -> (T, [T; 4]) + Sync,
+    {
+        kernel(self.pred, self.target, self.image)
+    }
+}
+
+/// [`WithKernel`] for a batch: the loop over fixed chunks of [`CHUNK`] pairs.
+struct Batch<'a, 'b, T> {
+    pred: BoxesRef<'a, T>,
+    target: BoxesRef<'a, T>,
+    image: Option<ImageSizesRef<'a, T>>,
+    loss: &'b mut [T],
+    grad: [&'b mut [T]; 4],
+}
+
+impl<T: Float + Send + Sync> WithKernel<T> for Batch<'_, '_, T> {
+    const SPECIALISE: bool = true;
+    type Out = ();
+    fn run<K>(self, kernel: K)
+    where
+        K: Fn([T; 4], [T; 4], [T; 2]) -> (T, [T; 4]) + Sync,
+    {
+        let Batch {
+            pred,
+            target,
+            image,
+            loss,
+            grad,
+        } = self;
+        let n = pred.len();
+        assert!(
+            target.len() == n
+                && loss.len() == n
+                && grad.iter().all(|g| g.len() == n)
+                && image.is_none_or(|s| s.w.len() == n && s.h.len() == n),
+            "batch lengths differ"
+        );
+        let [g0, g1, g2, g3] = grad;
+        loss.par_chunks_mut(CHUNK)
+            .zip(g0.par_chunks_mut(CHUNK))
+            .zip(g1.par_chunks_mut(CHUNK))
+            .zip(g2.par_chunks_mut(CHUNK))
+            .zip(g3.par_chunks_mut(CHUNK))
+            .enumerate()
+            .for_each(|(c, ((((l, a), b), cc), d))| {
+                let start = c * CHUNK;
+                chunk(&kernel, pred, target, image, start, [l, a, b, cc, d]);
+            });
+    }
+}
+
+/// One chunk of a batch from `start`: `out` = loss, ∂x1, ∂y1, ∂x2, ∂y2.
+#[inline(always)]
+fn chunk<T, K>(
+    kernel: &K,
+    pred: BoxesRef<'_, T>,
+    target: BoxesRef<'_, T>,
+    image: Option<ImageSizesRef<'_, T>>,
+    start: usize,
+    out: [&mut [T]; 5],
+) where
+    T: Float,
+    K: Fn([T; 4], [T; 4], [T; 2]) -> (T, [T; 4]),
+{
+    let [l, a, b, c, d] = out;
+    let end = start + l.len();
+    let (px1, py1, px2, py2) = (
+        &pred.x1[start..end],
+        &pred.y1[start..end],
+        &pred.x2[start..end],
+        &pred.y2[start..end],
+    );
+    let (tx1, ty1, tx2, ty2) = (
+        &target.x1[start..end],
+        &target.y1[start..end],
+        &target.x2[start..end],
+        &target.y2[start..end],
+    );
+    let sizes = image.map(|s| (&s.w[start..end], &s.h[start..end]));
+    for j in 0..l.len() {
+        // Dead code for the kernels that ignore the image size.
+        let size = match sizes {
+            Some((w, h)) => [w[j], h[j]],
+            None => [T::one(); 2],
+        };
+        let (v, g) = kernel(
+            [px1[j], py1[j], px2[j], py2[j]],
+            [tx1[j], ty1[j], tx2[j], ty2[j]],
+            size,
+        );
+        l[j] = v;
+        a[j] = g[0];
+        b[j] = g[1];
+        c[j] = g[2];
+        d[j] = g[3];
     }
 }
 
 impl BoxLoss for BoxLossSpec {
     #[inline(always)]
     fn pair_sized<T: Float>(&self, pred: [T; 4], target: [T; 4], image: [T; 2]) -> (T, [T; 4]) {
-        match self.kind {
-            BoxLossKind::Iou(IouLoss::Giou) if self.variant == Variant::Torchvision => {
-                fast::giou_torchvision(pred, target)
-            }
-            BoxLossKind::Iou(IouLoss::Diou) if self.variant == Variant::Torchvision => {
-                fast::diou_ciou_torchvision::<T, false>(pred, target)
-            }
-            BoxLossKind::Iou(IouLoss::Ciou) if self.variant == Variant::Torchvision => {
-                fast::diou_ciou_torchvision::<T, true>(pred, target)
-            }
-            BoxLossKind::Iou(l) => {
-                let d = l.eval(self.variant, pred, target);
-                (d.v, d.d)
-            }
-            BoxLossKind::Element(e, enc) => e.eval_encoded(enc, pred, target, image),
-        }
+        self.with_kernel(
+            true,
+            OnePair {
+                pred,
+                target,
+                image,
+            },
+        )
     }
 
     fn batch<T: Float + Send + Sync>(
         &self,
         pred: BoxesRef<'_, T>,
         target: BoxesRef<'_, T>,
+        image: Option<ImageSizesRef<'_, T>>,
         loss: &mut [T],
         grad: [&mut [T]; 4],
     ) {
-        // One loop per (loss, variant), so the formula's branches fold away.
-        macro_rules! iou_variants {
-            ($l:expr) => {{
-                macro_rules! with {
-                    ($v:expr) => {
-                        run_batch(|p, t| split($l.eval($v, p, t)), pred, target, loss, grad)
-                    };
-                }
-                match self.variant {
-                    Variant::Torchvision => with!(Variant::Torchvision),
-                    Variant::Mmdet => with!(Variant::Mmdet),
-                    Variant::Ultralytics => with!(Variant::Ultralytics),
-                    Variant::Paper => with!(Variant::Paper),
-                }
-            }};
-        }
-        match self.kind {
-            BoxLossKind::Iou(IouLoss::Linear) => iou_variants!(IouLoss::Linear),
-            BoxLossKind::Iou(IouLoss::Log) => iou_variants!(IouLoss::Log),
-            BoxLossKind::Iou(IouLoss::Square) => iou_variants!(IouLoss::Square),
-            BoxLossKind::Iou(IouLoss::Giou) if self.variant == Variant::Torchvision => {
-                run_batch(fast::giou_torchvision, pred, target, loss, grad)
-            }
-            BoxLossKind::Iou(IouLoss::Diou) if self.variant == Variant::Torchvision => run_batch(
-                fast::diou_ciou_torchvision::<T, false>,
+        self.with_kernel(
+            image.is_some(),
+            Batch {
                 pred,
                 target,
+                image,
                 loss,
                 grad,
-            ),
-            BoxLossKind::Iou(IouLoss::Ciou) if self.variant == Variant::Torchvision => run_batch(
-                fast::diou_ciou_torchvision::<T, true>,
-                pred,
-                target,
-                loss,
-                grad,
-            ),
-            BoxLossKind::Iou(IouLoss::Giou) => iou_variants!(IouLoss::Giou),
-            BoxLossKind::Iou(IouLoss::Diou) => iou_variants!(IouLoss::Diou),
-            BoxLossKind::Iou(IouLoss::Ciou) => iou_variants!(IouLoss::Ciou),
-            BoxLossKind::Iou(IouLoss::Eiou) => iou_variants!(IouLoss::Eiou),
-            BoxLossKind::Iou(IouLoss::Siou) => iou_variants!(IouLoss::Siou),
-            BoxLossKind::Iou(l @ IouLoss::FocalEiou { .. }) => iou_variants!(l),
-            BoxLossKind::Iou(l @ IouLoss::Alpha { .. }) => iou_variants!(l),
-            // One arm per element-wise loss, so the per-coordinate `match`
-            // folds away inside each loop.
-            BoxLossKind::Element(e, Encoding::Raw) => match e {
-                ElementLoss::L1 => {
-                    run_batch(|p, t| ElementLoss::L1.eval(p, t), pred, target, loss, grad)
-                }
-                ElementLoss::Mse => {
-                    run_batch(|p, t| ElementLoss::Mse.eval(p, t), pred, target, loss, grad)
-                }
-                ElementLoss::SmoothL1 { beta } => run_batch(
-                    move |p, t| ElementLoss::SmoothL1 { beta }.eval(p, t),
-                    pred,
-                    target,
-                    loss,
-                    grad,
-                ),
-                ElementLoss::Huber { delta } => run_batch(
-                    move |p, t| ElementLoss::Huber { delta }.eval(p, t),
-                    pred,
-                    target,
-                    loss,
-                    grad,
-                ),
-                ElementLoss::BalancedL1 { .. } => {
-                    run_batch(move |p, t| e.eval(p, t), pred, target, loss, grad)
-                }
             },
-            BoxLossKind::Element(e, Encoding::Deltas) => run_batch(
-                |p, t| e.eval_encoded(Encoding::Deltas, p, t, [T::one(), T::one()]),
-                pred,
-                target,
-                loss,
-                grad,
-            ),
-            BoxLossKind::Element(e, Encoding::Normalized) => {
-                // Per-pair image sizes are not known here: the caller
-                // normalises the coordinates (see `pair_sized`).
-                run_batch(|p, t| e.eval(p, t), pred, target, loss, grad)
-            }
-        }
+        )
     }
-}
-
-#[inline(always)]
-fn split<T>(d: dual::Dual4<T>) -> (T, [T; 4]) {
-    (d.v, d.d)
-}
-
-/// The batch loop for one formula `f`, over fixed chunks of [`CHUNK`] pairs.
-fn run_batch<T, F>(
-    f: F,
-    pred: BoxesRef<'_, T>,
-    target: BoxesRef<'_, T>,
-    loss: &mut [T],
-    grad: [&mut [T]; 4],
-) where
-    T: Float + Send + Sync,
-    F: Fn([T; 4], [T; 4]) -> (T, [T; 4]) + Sync,
-{
-    let n = pred.len();
-    assert!(
-        target.len() == n && loss.len() == n && grad.iter().all(|g| g.len() == n),
-        "batch lengths differ"
-    );
-    let [g0, g1, g2, g3] = grad;
-    loss.par_chunks_mut(CHUNK)
-        .zip(g0.par_chunks_mut(CHUNK))
-        .zip(g1.par_chunks_mut(CHUNK))
-        .zip(g2.par_chunks_mut(CHUNK))
-        .zip(g3.par_chunks_mut(CHUNK))
-        .enumerate()
-        .for_each(|(c, ((((l, a), b), cc), d))| {
-            let start = c * CHUNK;
-            let end = start + l.len();
-            let (px1, py1, px2, py2) = (
-                &pred.x1[start..end],
-                &pred.y1[start..end],
-                &pred.x2[start..end],
-                &pred.y2[start..end],
-            );
-            let (tx1, ty1, tx2, ty2) = (
-                &target.x1[start..end],
-                &target.y1[start..end],
-                &target.x2[start..end],
-                &target.y2[start..end],
-            );
-            for j in 0..l.len() {
-                let (v, g) = f(
-                    [px1[j], py1[j], px2[j], py2[j]],
-                    [tx1[j], ty1[j], tx2[j], ty2[j]],
-                );
-                l[j] = v;
-                a[j] = g[0];
-                b[j] = g[1];
-                cc[j] = g[2];
-                d[j] = g[3];
-            }
-        });
 }
 
 /// Maps a gradient in xyxy to the centre parameterisation (cx, cy, w, h),
 /// where x1 = cx − w/2 and x2 = cx + w/2.
 pub fn grad_xyxy_to_cxcywh<T: Float>(g: [T; 4]) -> [T; 4] {
-    let half = T::from(0.5).unwrap_or_else(T::nan);
+    let half = c::<T>(0.5);
     [
         g[0] + g[2],
         g[1] + g[3],
@@ -600,6 +784,11 @@ mod tests {
         assert_eq!(s.variant, Variant::Mmdet);
         let e = BoxLossSpec::parse("gioux", None).unwrap_err();
         assert!(e.contains("valid losses: iou, iou_log"), "{e}");
+        let e = BoxLossSpec::parse_with("giou", None, Some(Encoding::Deltas)).unwrap_err();
+        assert!(
+            e.contains("element-wise losses (l1, mse, smooth_l1, huber, balanced_l1)"),
+            "{e}"
+        );
         let e = BoxLossSpec::parse("huber(beta=2)", None).unwrap_err();
         assert!(e.contains("valid parameters: delta"), "{e}");
         let e = BoxLossSpec::parse("giou(variant=detectron)", None).unwrap_err();
@@ -616,6 +805,94 @@ mod tests {
                 base: AlphaBase::Diou
             })
         );
+    }
+
+    /// Every registered loss (each variant, each encoding) gives in a batch
+    /// exactly what it gives pair by pair: with image sizes as
+    /// `pair_sized`, without as `pair` (`normalized` then reads the
+    /// coordinates as given, i.e. as raw).
+    #[test]
+    fn batch_with_and_without_image_sizes_equals_pairs() {
+        let n = CHUNK + 9;
+        let r = |i: usize, s: f64| ((i as f64) * s).sin();
+        let col = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..n).map(f).collect() };
+        let p = [
+            col(&|i| 100.0 * r(i, 0.37)),
+            col(&|i| 80.0 * r(i, 0.11)),
+            col(&|i| 100.0 * r(i, 0.37) + 5.0 + 40.0 * r(i, 0.23).abs()),
+            col(&|i| 80.0 * r(i, 0.11) + 5.0 + 30.0 * r(i, 0.71).abs()),
+        ];
+        let t = [
+            col(&|i| 100.0 * r(i, 0.5)),
+            col(&|i| 80.0 * r(i, 0.9)),
+            col(&|i| 100.0 * r(i, 0.5) + 30.0),
+            col(&|i| 80.0 * r(i, 0.9) + 20.0),
+        ];
+        let (w, h) = (
+            col(&|i| 320.0 + 300.0 * r(i, 0.13).abs()),
+            col(&|i| 240.0 + 200.0 * r(i, 0.29).abs()),
+        );
+        let pred = BoxesRef {
+            x1: &p[0],
+            y1: &p[1],
+            x2: &p[2],
+            y2: &p[3],
+        };
+        let target = BoxesRef {
+            x1: &t[0],
+            y1: &t[1],
+            x2: &t[2],
+            y2: &t[3],
+        };
+        let sizes = ImageSizesRef { w: &w, h: &h };
+        let mut specs: Vec<String> = Vec::new();
+        for info in REGISTRY {
+            for var in info.variants {
+                specs.push(format!("{}(variant={})", info.name, var.name()));
+            }
+            if info.params.iter().any(|(k, _)| *k == "encoding") {
+                for enc in Encoding::ALL {
+                    specs.push(format!("{}(encoding={})", info.name, enc.name()));
+                }
+            }
+        }
+        specs.push("focal_eiou(gamma=1.5, variant=paper)".into());
+        specs.push("alpha_iou(alpha=2, base=ciou)".into());
+        specs.push("smooth_l1(beta=0.5, encoding=normalized)".into());
+        for s in &specs {
+            let spec = BoxLossSpec::parse(s, None).unwrap();
+            let raw = BoxLossSpec {
+                kind: match spec.kind {
+                    BoxLossKind::Element(e, Encoding::Normalized) => {
+                        BoxLossKind::Element(e, Encoding::Raw)
+                    }
+                    k => k,
+                },
+                ..spec.clone()
+            };
+            for image in [None, Some(sizes)] {
+                let mut loss = vec![0.0; n];
+                let mut g = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+                let [a, b, c, d] = &mut g;
+                spec.batch(pred, target, image, &mut loss, [a, b, c, d]);
+                for i in 0..n {
+                    let (v, gr) = match image {
+                        Some(_) => spec.pair_sized(pred.get(i), target.get(i), [w[i], h[i]]),
+                        None => raw.pair(pred.get(i), target.get(i)),
+                    };
+                    let got = [loss[i], g[0][i], g[1][i], g[2][i], g[3][i]];
+                    let want = [v, gr[0], gr[1], gr[2], gr[3]];
+                    // Bitwise, NaN included.
+                    assert!(
+                        got.iter()
+                            .zip(want)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{s}, pair {i}, sizes {}: {got:?} vs {want:?}",
+                        image.is_some()
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -652,7 +929,7 @@ mod tests {
         let mut loss = vec![0.0; n];
         let mut g = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
         let [a, b, c, d] = &mut g;
-        spec.batch(pred, target, &mut loss, [a, b, c, d]);
+        spec.batch(pred, target, None, &mut loss, [a, b, c, d]);
         for i in [0, CHUNK - 1, CHUNK, n - 1] {
             let (v, gr) = spec.pair(pred.get(i), target.get(i));
             assert_eq!(loss[i], v);

@@ -39,9 +39,9 @@ impl<'a> Params<'a> {
     /// Fills `info`'s defaults with `given`; a key the entry does not have is
     /// an error listing the valid ones (`extra` names keys the caller handles
     /// itself, such as `variant`, for that list).
-    pub fn resolve(
+    pub fn resolve<K>(
         spec: &'a str,
-        info: &LossInfo,
+        info: &LossInfo<K>,
         given: Vec<(String, String)>,
         extra: &[&str],
     ) -> Result<Self, String> {
@@ -74,6 +74,11 @@ impl<'a> Params<'a> {
         Ok(Params { spec, values })
     }
 
+    /// The spec text these values came from (for error messages).
+    pub fn spec(&self) -> &'a str {
+        self.spec
+    }
+
     /// The text of a registered parameter.
     pub fn text(&self, k: &str) -> &str {
         &self
@@ -100,6 +105,26 @@ impl<'a> Params<'a> {
             Ok(x)
         } else {
             Err(format!("`{}`: `{k}` must be > 0, got {x}", self.spec))
+        }
+    }
+
+    /// A number ≥ 0.
+    pub fn non_negative(&self, k: &str) -> Result<f64, String> {
+        let x = self.num(k)?;
+        if x >= 0.0 {
+            Ok(x)
+        } else {
+            Err(format!("`{}`: `{k}` must be ≥ 0, got {x}", self.spec))
+        }
+    }
+
+    /// A number in [0, 1].
+    pub fn unit(&self, k: &str) -> Result<f64, String> {
+        let x = self.num(k)?;
+        if (0.0..=1.0).contains(&x) {
+            Ok(x)
+        } else {
+            Err(format!("`{}`: `{k}` must be in [0, 1], got {x}", self.spec))
         }
     }
 

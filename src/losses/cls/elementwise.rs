@@ -22,6 +22,8 @@
 
 use num_traits::Float;
 
+use crate::losses::c;
+
 /// The per-logit losses.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LogitLoss {
@@ -107,7 +109,7 @@ impl LogitLoss {
     /// [0, 1]; for the margin losses 0/1 labels, mapped to s = 2y − 1).
     #[inline(always)]
     pub fn eval<T: Float>(&self, x: T, y: T) -> (T, T) {
-        let c = |v: f64| T::from(v).unwrap_or_else(T::nan);
+        let c = c::<T>;
         let one = T::one();
         let zero = T::zero();
         match *self {

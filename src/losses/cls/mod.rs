@@ -17,66 +17,154 @@ use super::LossInfo;
 use super::spec::{Params, parse_call};
 
 /// Every classification loss detloss knows.
-pub const CLS_REGISTRY: &[LossInfo] = &[
+pub const CLS_REGISTRY: &[LossInfo<ClsKind>] = &[
     LossInfo {
         name: "bce",
         params: &[("pos_weight", "1")],
         variants: &[],
         about: "binary cross-entropy with logits (PyTorch)",
+        build: |p| {
+            Ok(ClsKind::Logit(LogitLoss::Bce {
+                pos_weight: p.positive("pos_weight")?,
+            }))
+        },
     },
     LossInfo {
         name: "focal",
         params: &[("alpha", "0.25"), ("gamma", "2")],
         variants: &[],
         about: "sigmoid focal loss; alpha=-1 turns α off (Lin et al. 2017)",
+        build: |p| {
+            let alpha = p.num("alpha")?;
+            if alpha != -1.0 && !(0.0..=1.0).contains(&alpha) {
+                return Err(format!(
+                    "`{}`: alpha must be in [0, 1], or -1 to turn α off (got {alpha})",
+                    p.spec()
+                ));
+            }
+            Ok(ClsKind::Logit(LogitLoss::Focal {
+                alpha,
+                gamma: p.non_negative("gamma")?,
+            }))
+        },
     },
     LossInfo {
         name: "qfl",
         params: &[("beta", "2")],
         variants: &[],
         about: "quality focal loss, soft IoU targets (Li et al. 2020, GFL)",
+        build: |p| {
+            Ok(ClsKind::Logit(LogitLoss::Qfl {
+                beta: p.non_negative("beta")?,
+            }))
+        },
     },
     LossInfo {
         name: "vfl",
         params: &[("alpha", "0.75"), ("gamma", "2"), ("iou_weighted", "1")],
         variants: &[],
         about: "varifocal loss, IoU-weighted positives (Zhang et al. 2021)",
+        build: |p| {
+            Ok(ClsKind::Logit(LogitLoss::Vfl {
+                alpha: p.unit("alpha")?,
+                gamma: p.non_negative("gamma")?,
+                iou_weighted: match p.text("iou_weighted") {
+                    "1" | "true" => true,
+                    "0" | "false" => false,
+                    other => {
+                        return Err(format!(
+                            "`{}`: iou_weighted must be 0 or 1, got `{other}`",
+                            p.spec()
+                        ));
+                    }
+                },
+            }))
+        },
     },
     LossInfo {
         name: "logistic",
         params: &[],
         variants: &[],
         about: "ln(1 + e^{−y·f}) on the margin",
+        build: |_| Ok(ClsKind::Logit(LogitLoss::Logistic)),
     },
     LossInfo {
         name: "hinge",
         params: &[],
         variants: &[],
         about: "max(0, 1 − y·f); on rows of logits: Crammer–Singer multi-class",
+        build: |_| Ok(ClsKind::Logit(LogitLoss::Hinge)),
     },
     LossInfo {
         name: "exponential",
         params: &[],
         variants: &[],
         about: "e^{−y·f} (AdaBoost)",
+        build: |_| Ok(ClsKind::Logit(LogitLoss::Exponential)),
     },
     LossInfo {
         name: "ce",
         params: &[("label_smoothing", "0"), ("ignore_index", "-100")],
         variants: &[],
         about: "softmax cross-entropy over rows (PyTorch), optional class weights",
+        build: |p| {
+            let ignore = p.num("ignore_index")?;
+            if ignore.fract() != 0.0 {
+                return Err(format!("`{}`: ignore_index must be an integer", p.spec()));
+            }
+            let eps = p.num("label_smoothing")?;
+            if !(0.0..1.0).contains(&eps) {
+                return Err(format!(
+                    "`{}`: label_smoothing must be in [0, 1), got {eps}",
+                    p.spec()
+                ));
+            }
+            Ok(ClsKind::Row(RowLoss::Ce {
+                label_smoothing: eps,
+                ignore_index: ignore as i64,
+                weight: vec![],
+            }))
+        },
     },
     LossInfo {
         name: "kd",
         params: &[("T", "4"), ("form", "hinton")],
         variants: &[],
         about: "T²·KL(softmax(t/T) ‖ softmax(s/T)); form=mmdet averages over classes",
+        build: |p| {
+            let mean_over_classes = match p.text("form") {
+                "hinton" => false,
+                "mmdet" => true,
+                other => {
+                    return Err(format!(
+                        "`{}`: form must be hinton or mmdet, got `{other}`",
+                        p.spec()
+                    ));
+                }
+            };
+            Ok(ClsKind::Row(RowLoss::Kd {
+                t: p.positive("T")?,
+                mean_over_classes,
+            }))
+        },
     },
     LossInfo {
         name: "dfl",
         params: &[("reg_max", "16")],
         variants: &[],
         about: "distribution focal loss over reg_max + 1 bins (Li et al. 2020, GFL)",
+        build: |p| {
+            let r = p.num("reg_max")?;
+            if r < 1.0 || r.fract() != 0.0 || r > 1e6 {
+                return Err(format!(
+                    "`{}`: reg_max must be a positive integer, got {r}",
+                    p.spec()
+                ));
+            }
+            Ok(ClsKind::Row(RowLoss::Dfl {
+                reg_max: r as usize,
+            }))
+        },
     },
 ];
 
@@ -110,102 +198,7 @@ impl ClsLossSpec {
             ));
         };
         let p = Params::resolve(spec, info, params, &[])?;
-        let unit = |k: &str| -> Result<f64, String> {
-            let x = p.num(k)?;
-            if (0.0..=1.0).contains(&x) {
-                Ok(x)
-            } else {
-                Err(format!("`{spec}`: `{k}` must be in [0, 1], got {x}"))
-            }
-        };
-        let non_negative = |k: &str| -> Result<f64, String> {
-            let x = p.num(k)?;
-            if x >= 0.0 {
-                Ok(x)
-            } else {
-                Err(format!("`{spec}`: `{k}` must be ≥ 0, got {x}"))
-            }
-        };
-        let kind = match info.name {
-            "bce" => ClsKind::Logit(LogitLoss::Bce {
-                pos_weight: p.positive("pos_weight")?,
-            }),
-            "focal" => {
-                let alpha = p.num("alpha")?;
-                if alpha != -1.0 && !(0.0..=1.0).contains(&alpha) {
-                    return Err(format!(
-                        "`{spec}`: alpha must be in [0, 1], or -1 to turn α off (got {alpha})"
-                    ));
-                }
-                ClsKind::Logit(LogitLoss::Focal {
-                    alpha,
-                    gamma: non_negative("gamma")?,
-                })
-            }
-            "qfl" => ClsKind::Logit(LogitLoss::Qfl {
-                beta: non_negative("beta")?,
-            }),
-            "vfl" => ClsKind::Logit(LogitLoss::Vfl {
-                alpha: unit("alpha")?,
-                gamma: non_negative("gamma")?,
-                iou_weighted: match p.text("iou_weighted") {
-                    "1" | "true" => true,
-                    "0" | "false" => false,
-                    other => {
-                        return Err(format!(
-                            "`{spec}`: iou_weighted must be 0 or 1, got `{other}`"
-                        ));
-                    }
-                },
-            }),
-            "logistic" => ClsKind::Logit(LogitLoss::Logistic),
-            "hinge" => ClsKind::Logit(LogitLoss::Hinge),
-            "exponential" => ClsKind::Logit(LogitLoss::Exponential),
-            "ce" => {
-                let ignore = p.num("ignore_index")?;
-                if ignore.fract() != 0.0 {
-                    return Err(format!("`{spec}`: ignore_index must be an integer"));
-                }
-                let eps = p.num("label_smoothing")?;
-                if !(0.0..1.0).contains(&eps) {
-                    return Err(format!(
-                        "`{spec}`: label_smoothing must be in [0, 1), got {eps}"
-                    ));
-                }
-                ClsKind::Row(RowLoss::Ce {
-                    label_smoothing: eps,
-                    ignore_index: ignore as i64,
-                    weight: vec![],
-                })
-            }
-            "kd" => {
-                let mean_over_classes = match p.text("form") {
-                    "hinton" => false,
-                    "mmdet" => true,
-                    other => {
-                        return Err(format!(
-                            "`{spec}`: form must be hinton or mmdet, got `{other}`"
-                        ));
-                    }
-                };
-                ClsKind::Row(RowLoss::Kd {
-                    t: p.positive("T")?,
-                    mean_over_classes,
-                })
-            }
-            "dfl" => {
-                let r = p.num("reg_max")?;
-                if r < 1.0 || r.fract() != 0.0 || r > 1e6 {
-                    return Err(format!(
-                        "`{spec}`: reg_max must be a positive integer, got {r}"
-                    ));
-                }
-                ClsKind::Row(RowLoss::Dfl {
-                    reg_max: r as usize,
-                })
-            }
-            other => unreachable!("registry entry `{other}` has no constructor"),
-        };
+        let kind = (info.build)(&p)?;
         Ok(ClsLossSpec {
             kind,
             canonical: p.canonical(info.name, &[]),
@@ -243,7 +236,7 @@ pub enum Reduction {
 /// Reduces per-sample values; `None` for [`Reduction::None`].
 pub fn reduce<T: Float>(values: &[T], reduction: Reduction, positives: usize) -> Option<T> {
     let sum = values.iter().fold(T::zero(), |a, &b| a + b);
-    let n = |k: usize| T::from(k.max(1)).unwrap_or_else(T::one);
+    let n = |k: usize| super::c::<T>(k.max(1) as f64);
     match reduction {
         Reduction::None => None,
         Reduction::Sum => Some(sum),

@@ -17,6 +17,8 @@
 
 use num_traits::Float;
 
+use crate::losses::c;
+
 /// The row losses.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowLoss {
@@ -79,7 +81,7 @@ impl RowLoss {
         target: Target<'_, T>,
         grad: &mut [T],
     ) -> Result<T, String> {
-        let c = |v: f64| T::from(v).unwrap_or_else(T::nan);
+        let c = c::<T>;
         let n = s.len();
         if n == 0 || grad.len() != n {
             return Err(format!(
