@@ -189,6 +189,10 @@ fn experiment_names() -> BTreeMap<String, BTreeSet<String>> {
         let text = std::fs::read_to_string(&file)
             .or_else(|_| std::fs::read_to_string(dir.join(m).join("mod.rs")))
             .unwrap_or_else(|e| panic!("experiment module {m}: {e}"));
+        // Shared helpers (the descent loop) are modules without a config key.
+        if !text.contains("const KEY: &'static str") {
+            continue;
+        }
         for l in text.lines() {
             let t = l.trim();
             for kw in ["pub struct ", "pub enum ", "pub type ", "pub trait "] {

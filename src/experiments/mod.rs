@@ -36,9 +36,11 @@
 //! 3. Document the section in README.md ("Config reference"), add it to a
 //!    config in `configs/`, and test it.
 
+pub mod descent;
 pub mod formats;
 pub mod loss_curves;
 pub mod loss_table;
+pub mod regression;
 pub mod simulation;
 pub mod summary;
 
@@ -56,6 +58,7 @@ pub const ALL: &[Entry] = &[
     entry::<formats::FormatsPlan>(),
     entry::<loss_table::LossTablePlan>(),
     entry::<simulation::SimulationPlan>(),
+    entry::<regression::RegressionPlan>(),
     entry::<loss_curves::LossCurvesPlan>(),
 ];
 

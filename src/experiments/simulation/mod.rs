@@ -3,7 +3,8 @@
 //! the authors' MATLAB code: GitHub Zzh-tju/DIoU, `simulation experiment/`).
 //!
 //! 1,715,000 anchor boxes around seven unit-area targets ([`protocol`]) are
-//! regressed for T = 200 steps by each loss's gradient ([`engine`]), and the
+//! regressed for T = 200 steps by each loss's gradient
+//! ([`crate::experiments::descent`]), and the
 //! report shows how far each loss gets: the error-sum curve over the steps,
 //! the final error per loss next to the paper's, a final-error map over the
 //! anchor centres (the paper's Fig. 3), and the final error split by where
@@ -38,7 +39,6 @@
 //! cases_csv = false                           # write every case's final box (large at full scale)
 //! ```
 
-pub mod engine;
 pub mod protocol;
 
 use std::time::Instant;
@@ -51,7 +51,7 @@ use crate::error::Result;
 use crate::losses::authors::AuthorsLoss;
 use crate::losses::{BoxLoss, BoxLossSpec, grad_xyxy_to_cxcywh, iou_family};
 use crate::report::markdown::{Table, num};
-use engine::{Schedule, Trajectory};
+use super::descent::{self, Schedule};
 use protocol::{Cases, Region, Xywh, xyxy};
 
 /// `[simulation]` in a config.
@@ -402,35 +402,45 @@ pub fn simulate(plan: &SimulationPlan, quiet: bool) -> Simulation {
             quiet,
         );
         let start = Instant::now();
-        let keep = plan.cases_csv;
-        let tr = match &plan.gradients {
+        let (mut boxes, targets) = cases.materialise();
+        let rates = plan.schedule.rates();
+        let mut error_sum = vec![
+            boxes
+                .iter()
+                .zip(&targets)
+                .map(|(b, g)| descent::error(*b, *g, 1.0))
+                .sum(),
+        ];
+        error_sum.extend(match &plan.gradients {
             Gradients::Exact(specs) => {
                 let s = &specs[k];
-                engine::regress(
-                    cases,
-                    &plan.schedule,
-                    |b: Xywh, g: Xywh| {
-                        let (p, t) = (xyxy(b), xyxy(g));
-                        let (_, grad) = s.pair(p, t);
-                        (iou_family::iou(p, t), grad_xyxy_to_cxcywh(grad))
-                    },
-                    keep,
-                )
+                descent::descend(&mut boxes, &targets, None, &rates, |_, b: Xywh, g: Xywh| {
+                    let (p, t) = (xyxy(b), xyxy(g));
+                    let (_, grad) = s.pair(p, t);
+                    (iou_family::iou(p, t), grad_xyxy_to_cxcywh(grad))
+                })
             }
             Gradients::Authors(ls) => {
                 let l = ls[k];
-                engine::regress(cases, &plan.schedule, |b, g| l.step(b, g), keep)
+                descent::descend(&mut boxes, &targets, None, &rates, |_, b, g| l.step(b, g))
             }
-        };
+        });
         let seconds = start.elapsed().as_secs_f64();
         pb.finish_and_clear();
         losses.push(summarise(
             spec,
-            &tr,
+            error_sum,
+            &boxes,
+            &targets,
             cases,
             seconds,
             if full_scale { paper_final(name) } else { None },
         ));
+        if plan.cases_csv
+            && let Some(l) = losses.last_mut()
+        {
+            l.final_boxes = Some(boxes);
+        }
     }
     Simulation {
         gradients: match plan.gradients {
@@ -451,21 +461,27 @@ pub fn simulate(plan: &SimulationPlan, quiet: bool) -> Simulation {
 
 fn summarise(
     spec: String,
-    tr: &Trajectory,
+    error_sum: Vec<f64>,
+    boxes: &[Xywh],
+    targets: &[Xywh],
     cases: &Cases,
     seconds: f64,
     paper: Option<f64>,
 ) -> LossRun {
+    let final_error: Vec<f64> = boxes
+        .iter()
+        .zip(targets)
+        .map(|(b, g)| descent::error(*b, *g, 1.0))
+        .collect();
     let per = cases.per_centre();
-    let per_centre: Vec<f64> = tr
-        .final_error
+    let per_centre: Vec<f64> = final_error
         .chunks(per)
         .map(|c| c.iter().filter(|e| e.is_finite()).sum())
         .collect();
     // Group (region, overlapping at the start) → (cases, Σ initial, Σ final).
     let mut groups: std::collections::BTreeMap<(Region, bool), (usize, f64, f64)> =
         std::collections::BTreeMap::new();
-    for (i, fe) in tr.final_error.iter().enumerate() {
+    for (i, fe) in final_error.iter().enumerate() {
         let (a, g) = cases.case(i);
         let region = Region::of(a[0] - g[0], a[1] - g[1]);
         let overlap = iou_family::iou(xyxy(a), xyxy(g)) > 0.0;
@@ -492,14 +508,14 @@ fn summarise(
         .collect();
     LossRun {
         spec,
-        final_error: *tr.error_sum.last().unwrap_or(&f64::NAN),
-        error_sum: tr.error_sum.clone(),
-        diverged: tr.diverged,
+        final_error: *error_sum.last().unwrap_or(&f64::NAN),
+        error_sum,
+        diverged: descent::count_diverged(boxes),
         by_region,
         paper_final_error: paper,
         seconds,
         per_centre,
-        final_boxes: tr.final_boxes.clone(),
+        final_boxes: None,
     }
 }
 
@@ -535,7 +551,7 @@ impl Outcome for Simulation {
     }
 }
 
-mod figures;
+pub mod figures;
 
 /// The section's markdown.
 fn markdown(s: &Simulation) -> String {

@@ -55,8 +55,7 @@ pub fn disk_points(n: usize, radius: f64, centre: [f64; 2], seed: u32) -> Vec<[f
         .collect()
 }
 
-/// A box as (x, y, w, h), (x, y) its centre.
-pub type Xywh = [f64; 4];
+pub use crate::experiments::descent::Xywh;
 
 /// (x, y, w, h) → (x1, y1, x2, y2).
 pub fn xyxy(b: Xywh) -> [f64; 4] {
@@ -120,6 +119,11 @@ impl Cases {
         let c = self.centres[p];
         let [w, h] = self.shapes[s];
         ([c[0], c[1], w, h], self.targets[t])
+    }
+
+    /// Every case's anchor and target, in case order.
+    pub fn materialise(&self) -> (Vec<Xywh>, Vec<Xywh>) {
+        (0..self.len()).map(|i| self.case(i)).unzip()
     }
 
     /// The anchor centre of case `i`.
