@@ -26,9 +26,14 @@
 
 mod matches;
 mod mean;
+pub mod overlap;
 mod tide;
 
 pub use matches::{CocoMatches, Match, coco_match_states, coco_matches};
+pub use overlap::{
+    Overlap, OverlapEvaluation, OverlapEvaluator, ScoredDetection, dataset_boxes_xywh,
+    evaluate_overlap,
+};
 pub use tide::{TIDE_BG_THR, TIDE_ERROR_NAMES, TIDE_POS_THR, Tide, TideError};
 
 use std::collections::HashMap;

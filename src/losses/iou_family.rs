@@ -500,6 +500,48 @@ fn siou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
     -g.iou + one + (delta + shape) * c(0.5)
 }
 
+/// GIoU of a detection against a ground truth as the GIoU authors' COCO
+/// evaluation computes it: the overlap behind "AP under the GIoU metric"
+/// (Rezatofighi et al., arXiv 1902.09630; reused unchanged by the DIoU
+/// authors, arXiv 1911.08287).
+///
+/// Source: `bbGiou` in the authors' cocoapi fork (`scripts/cocoapi/common/maskApi.c`
+/// of GitHub Zzh-tju/DIoU-darknet), which `COCOeval.evaluate(metric='giou')`
+/// uses in place of `bbIou`. With `I` the intersection, `C` the area of the
+/// smallest enclosing box and `U = A_dt + A_gt − I`,
+///
+/// `giou = I/U − (C − U)/C`,
+///
+/// except that for a **crowd** ground truth `U` is the detection's own area
+/// (pycocotools' crowd rule for IoU, kept by the fork), so the value is the
+/// intersection over the detection's area minus `(C − A_dt)/C`.
+///
+/// Boxes are COCO `[x, y, w, h]`, not this module's xyxy: the function
+/// follows `bbGiou`'s arithmetic step for step (right edge `x + w`, area
+/// `w · h`, negative overlaps clamped to 0), so it gives the fork's numbers
+/// to the last bit, and it takes the layout of
+/// `hotcoco::primitives::sim::bbox_iou_pair`, the IoU it stands in for.
+///
+/// Where the formula is undefined (`U ≤ 0` or `C ≤ 0`, i.e. zero-area boxes;
+/// the C code gives NaN or ±inf) the value is `-inf`: below every COCO
+/// threshold, as the C code's NaN is, without a NaN to carry around.
+pub fn giou_metric(dt_xywh: [f64; 4], gt_xywh: [f64; 4], gt_is_crowd: bool) -> f64 {
+    let (d, g) = (dt_xywh, gt_xywh);
+    let da = d[2] * d[3];
+    let ga = g[2] * g[3];
+    let w = ((d[2] + d[0]).min(g[2] + g[0]) - d[0].max(g[0])).max(0.0);
+    let h = ((d[3] + d[1]).min(g[3] + g[1]) - d[1].max(g[1])).max(0.0);
+    let i = w * h;
+    let u = if gt_is_crowd { da } else { da + ga - i };
+    let cw = (d[2] + d[0]).max(g[2] + g[0]) - d[0].min(g[0]);
+    let ch = (d[3] + d[1]).max(g[3] + g[1]) - d[1].min(g[1]);
+    let c = cw * ch;
+    if u <= 0.0 || c <= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    i / u - (c - u) / c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
