@@ -73,7 +73,11 @@ pub fn descend<F>(
 where
     F: Fn(usize, Xywh, Xywh) -> (f64, [f64; 4]) + Sync,
 {
-    assert_eq!(boxes.len(), targets.len(), "boxes and targets differ in length");
+    assert_eq!(
+        boxes.len(),
+        targets.len(),
+        "boxes and targets differ in length"
+    );
     if let Some(u) = unit {
         assert_eq!(u.len(), boxes.len(), "units and boxes differ in length");
     }
@@ -115,7 +119,10 @@ where
 
 /// Boxes whose coordinates are no longer finite.
 pub fn count_diverged(boxes: &[Xywh]) -> usize {
-    boxes.iter().filter(|b| b.iter().any(|v| !v.is_finite())).count()
+    boxes
+        .iter()
+        .filter(|b| b.iter().any(|v| !v.is_finite()))
+        .count()
 }
 
 #[cfg(test)]
@@ -151,14 +158,20 @@ mod tests {
             .map(|g| [g[0] + 1.0, g[1] - 2.0, g[2] * 2.0, g[3] + 0.5])
             .collect();
         let units: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
-        let rates = vec![0.125; 50];
+        let rates = vec![0.25; 50];
         // L = ½‖B − G‖²/s², IoU taken as 1: with the s² of the update, B moves
         // 25 % of the way each step whatever its unit.
         let run = |boxes: &mut Vec<Xywh>| {
-            descend(boxes, &targets, Some(&units), &rates, |_, b: Xywh, g: Xywh| {
-                let s2 = ((g[0] as usize % 3) as f64 + 1.0).powi(2);
-                (1.0, std::array::from_fn(|j| (b[j] - g[j]) / s2))
-            })
+            descend(
+                boxes,
+                &targets,
+                Some(&units),
+                &rates,
+                |_, b: Xywh, g: Xywh| {
+                    let s2 = ((g[0] as usize % 3) as f64 + 1.0).powi(2);
+                    (1.0, std::array::from_fn(|j| (b[j] - g[j]) / s2))
+                },
+            )
         };
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)

@@ -417,11 +417,18 @@ pub fn iou<T: Float>(a: [T; 4], b: [T; 4]) -> T {
 /// enclosing box (0 when that box is a point). DIoU-NMS (Zheng et al. 2020,
 /// §5, Eq. 10) suppresses a box when IoU − (ρ²/c²)^β exceeds its threshold.
 pub fn diou_penalty(a: [f64; 4], b: [f64; 4]) -> f64 {
-    let (cx, cy) = ((a[0] + a[2]) / 2.0 - (b[0] + b[2]) / 2.0, (a[1] + a[3]) / 2.0 - (b[1] + b[3]) / 2.0);
+    let (cx, cy) = (
+        (a[0] + a[2]) / 2.0 - (b[0] + b[2]) / 2.0,
+        (a[1] + a[3]) / 2.0 - (b[1] + b[3]) / 2.0,
+    );
     let cw = a[0].max(a[2]).max(b[0].max(b[2])) - a[0].min(a[2]).min(b[0].min(b[2]));
     let ch = a[1].max(a[3]).max(b[1].max(b[3])) - a[1].min(a[3]).min(b[1].min(b[3]));
     let c2 = cw * cw + ch * ch;
-    if c2 > 0.0 { (cx * cx + cy * cy) / c2 } else { 0.0 }
+    if c2 > 0.0 {
+        (cx * cx + cy * cy) / c2
+    } else {
+        0.0
+    }
 }
 
 /// The CIoU aspect term `v = (4/π²)(atan(w_g/h_g) − atan(w/h))²` of a pair,

@@ -199,7 +199,11 @@ impl RegressionSection {
             }
         }
         if self.losses.is_empty() {
-            bad("losses", "no losses".into(), "list at least one, e.g. [\"iou\", \"ciou\"]");
+            bad(
+                "losses",
+                "no losses".into(),
+                "list at least one, e.g. [\"iou\", \"ciou\"]",
+            );
         }
         let start = match self.start.as_str() {
             "anchors" => StartFrom::Anchors {
@@ -219,7 +223,11 @@ impl RegressionSection {
             }
         };
         if !(self.radius.is_finite() && self.radius >= 0.0) {
-            bad("radius", format!("radius {} is not ≥ 0", self.radius), "use e.g. 0.5 (box sizes)");
+            bad(
+                "radius",
+                format!("radius {} is not ≥ 0", self.radius),
+                "use e.g. 0.5 (box sizes)",
+            );
         }
         for (key, list) in [("scales", &self.scales), ("ratios", &self.ratios)] {
             if list.is_empty() || list.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
@@ -231,7 +239,11 @@ impl RegressionSection {
             }
         }
         if self.steps == 0 || self.steps > 1_000_000 {
-            bad("steps", format!("{} steps", self.steps), "use 1 to 1,000,000 steps, e.g. 200");
+            bad(
+                "steps",
+                format!("{} steps", self.steps),
+                "use 1 to 1,000,000 steps, e.g. 200",
+            );
         }
         if self.lr.len() != self.lr_until.len() + 1
             || self.lr.iter().any(|v| !(v.is_finite() && *v > 0.0))
@@ -249,12 +261,19 @@ impl RegressionSection {
         if checkpoints.is_empty() || checkpoints.iter().any(|&c| c > self.steps) {
             bad(
                 "checkpoints",
-                format!("checkpoints {:?} must be a non-empty list within 0..={}", self.checkpoints, self.steps),
+                format!(
+                    "checkpoints {:?} must be a non-empty list within 0..={}",
+                    self.checkpoints, self.steps
+                ),
                 "e.g. [0, 10, 25, 50, 100, 200] with steps = 200",
             );
         }
         if !(self.diou_beta.is_finite() && self.diou_beta > 0.0) {
-            bad("diou_beta", format!("β {} is not positive", self.diou_beta), "use e.g. 1.0 (the paper's) or 0.6");
+            bad(
+                "diou_beta",
+                format!("β {} is not positive", self.diou_beta),
+                "use e.g. 1.0 (the paper's) or 0.6",
+            );
         }
         let nms = Nms::parse(&self.nms, self.diou_beta).unwrap_or_else(|e| {
             bad("nms", e, "NMS applies to `start = \"detections\"`");
@@ -305,7 +324,10 @@ impl Experiment for RegressionPlan {
     type Section = Vec<RegressionSection>;
     type Output = Regressions;
 
-    fn plan(section: Option<Vec<RegressionSection>>, cfg: &ConfigContext<'_>) -> Result<Option<Self>> {
+    fn plan(
+        section: Option<Vec<RegressionSection>>,
+        cfg: &ConfigContext<'_>,
+    ) -> Result<Option<Self>> {
         let entries = section.unwrap_or_default();
         if entries.is_empty() {
             return Ok(None);
@@ -649,7 +671,8 @@ impl<'a> Scorer<'a> {
                     self.evaluators[k].evaluate_xywh(&boxes, overlap)?
                 } else {
                     let dets = &self.start.dets[range.clone()];
-                    let keys: Vec<(u64, u64)> = dets.iter().map(|d| (d.image_id, d.category_id)).collect();
+                    let keys: Vec<(u64, u64)> =
+                        dets.iter().map(|d| (d.image_id, d.category_id)).collect();
                     let scores: Vec<f64> = dets.iter().map(|d| d.score).collect();
                     let xyxy: Vec<[f64; 4]> = boxes
                         .iter()

@@ -33,7 +33,9 @@ impl Nms {
     /// # Errors
     /// A message naming the valid forms.
     pub fn parse(s: &str, beta: f64) -> Result<Nms, String> {
-        let bad = || format!("unknown nms `{s}`: use none, iou@T or diou@T with 0 < T ≤ 1, e.g. diou@0.45");
+        let bad = || {
+            format!("unknown nms `{s}`: use none, iou@T or diou@T with 0 < T ≤ 1, e.g. diou@0.45")
+        };
         if s == "none" {
             return Ok(Nms::None);
         }
@@ -76,7 +78,11 @@ impl Nms {
         let mut start = 0;
         while start < n {
             let key = keys[order[start]];
-            let end = start + order[start..].iter().take_while(|&&i| keys[i] == key).count();
+            let end = start
+                + order[start..]
+                    .iter()
+                    .take_while(|&&i| keys[i] == key)
+                    .count();
             let mut kept: Vec<usize> = Vec::new();
             for &i in &order[start..end] {
                 let suppressed = kept.iter().any(|&k| self.suppresses(boxes[k], boxes[i]));
@@ -110,7 +116,7 @@ mod tests {
         // Two same-class boxes of IoU 0.5 whose centres are far apart for
         // their enclosing box: IoU-NMS at 0.45 drops the second, DIoU-NMS
         // keeps it (0.5 − ρ²/c² = 0.5 − 1/17 ≈ 0.44 < 0.45).
-        let b = [[0.0, 0.0, 3.0, 1.0], [1.0, 0.0, 4.0, 1.0]];
+        let b: [[f64; 4]; 2] = [[0.0, 0.0, 3.0, 1.0], [1.0, 0.0, 4.0, 1.0]];
         let keys = [(1, 1), (1, 1)];
         let scores = [0.9, 0.8];
         assert!((iou(b[0], b[1]) - 0.5).abs() < 1e-12);

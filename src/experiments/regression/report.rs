@@ -102,7 +102,13 @@ pub fn markdown(ds: &[DatasetRegression]) -> String {
          on VOC 07+12 with each loss, VOC 2007 test (AP from the authors' DIoU-darknet README; AP75 as \
          recalled from the paper, approximate).\n\n",
     );
-    let mut t = Table::new(&["loss (YOLOv3 training)", "AP (IoU)", "rel.", "AP75 (IoU)", "rel."]);
+    let mut t = Table::new(&[
+        "loss (YOLOv3 training)",
+        "AP (IoU)",
+        "rel.",
+        "AP75 (IoU)",
+        "rel.",
+    ]);
     let (b_ap, b_ap75) = (PUBLISHED[0].1, PUBLISHED[0].2);
     for (name, ap, ap75) in PUBLISHED {
         t.row(vec![
@@ -119,7 +125,10 @@ pub fn markdown(ds: &[DatasetRegression]) -> String {
          those numbers were not retrievable here, so they are not shown.\n",
     );
     for d in ds {
-        let last = d.losses.first().map_or(0, |l| l.checkpoints.len().saturating_sub(1));
+        let last = d
+            .losses
+            .first()
+            .map_or(0, |l| l.checkpoints.len().saturating_sub(1));
         let step = d
             .losses
             .first()

@@ -145,7 +145,7 @@ pub fn detections(ds: &Dataset) -> Result<Start> {
         target_of,
         targets,
         target_image,
-        sets: vec![0..dets.len()],
+        sets: std::iter::once(0..dets.len()).collect(),
         set_names: vec!["detections".into()],
     })
 }

@@ -45,13 +45,13 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::descent::{self, Schedule};
 use super::{ConfigContext, Experiment, Outcome, ReportFile, RunContext, Section};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::losses::authors::AuthorsLoss;
 use crate::losses::{BoxLoss, BoxLossSpec, grad_xyxy_to_cxcywh, iou_family};
 use crate::report::markdown::{Table, num};
-use super::descent::{self, Schedule};
 use protocol::{Cases, Region, Xywh, xyxy};
 
 /// `[simulation]` in a config.
