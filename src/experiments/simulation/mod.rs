@@ -381,6 +381,32 @@ fn paper_final(name: &str) -> Option<f64> {
     }
 }
 
+/// Runs one step per rate of loss `k` of `gradients` on every case (the
+/// simulation's inner loop; `benches/simulation.rs` times one step of it),
+/// returning the error sum after each step.
+pub fn run_loss(
+    gradients: &Gradients,
+    k: usize,
+    boxes: &mut [Xywh],
+    targets: &[Xywh],
+    rates: &[f64],
+) -> Vec<f64> {
+    match gradients {
+        Gradients::Exact(specs) => {
+            let s = &specs[k];
+            descent::descend(boxes, targets, None, rates, |_, b: Xywh, g: Xywh| {
+                let (p, t) = (xyxy(b), xyxy(g));
+                let (_, grad) = s.pair(p, t);
+                (iou_family::iou(p, t), grad_xyxy_to_cxcywh(grad))
+            })
+        }
+        Gradients::Authors(ls) => {
+            let l = ls[k];
+            descent::descend(boxes, targets, None, rates, |_, b, g| l.step(b, g))
+        }
+    }
+}
+
 /// Runs every loss of the plan.
 pub fn simulate(plan: &SimulationPlan, quiet: bool) -> Simulation {
     let cases = &plan.cases;
@@ -411,20 +437,7 @@ pub fn simulate(plan: &SimulationPlan, quiet: bool) -> Simulation {
                 .map(|(b, g)| descent::error(*b, *g, 1.0))
                 .sum(),
         ];
-        error_sum.extend(match &plan.gradients {
-            Gradients::Exact(specs) => {
-                let s = &specs[k];
-                descent::descend(&mut boxes, &targets, None, &rates, |_, b: Xywh, g: Xywh| {
-                    let (p, t) = (xyxy(b), xyxy(g));
-                    let (_, grad) = s.pair(p, t);
-                    (iou_family::iou(p, t), grad_xyxy_to_cxcywh(grad))
-                })
-            }
-            Gradients::Authors(ls) => {
-                let l = ls[k];
-                descent::descend(&mut boxes, &targets, None, &rates, |_, b, g| l.step(b, g))
-            }
-        });
+        error_sum.extend(run_loss(&plan.gradients, k, &mut boxes, &targets, &rates));
         let seconds = start.elapsed().as_secs_f64();
         pb.finish_and_clear();
         losses.push(summarise(
