@@ -196,7 +196,7 @@ fn own_problems(path: &Path, c: &Config) -> Vec<Problem> {
         problems.push(Problem::in_file(
             path,
             "nothing to run: the config has no datasets and no experiment that needs none",
-            "add a [[datasets]] entry with `name` or `gt`, or an experiment section such as [simulation]",
+            "add a [[datasets]] entry with `name` or `gt`, or a section of an experiment that needs no dataset (README.md, \"Config reference\")",
         ));
     }
     let mut labels = std::collections::BTreeSet::new();

@@ -432,7 +432,9 @@ pub struct LossRegression {
     pub checkpoints: Vec<Checkpoint>,
     /// Boxes whose coordinates stopped being finite (scored as misses).
     pub diverged: usize,
-    /// Wall time.
+    /// Wall time (report.md only: results.json stays byte-identical between
+    /// runs).
+    #[serde(skip)]
     pub seconds: f64,
 }
 

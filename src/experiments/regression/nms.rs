@@ -112,7 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn diou_nms_keeps_a_neighbour_that_iou_nms_drops() {
+    fn distance_aware_nms_keeps_a_neighbour_that_plain_nms_drops() {
         // Two same-class boxes of IoU 0.5 whose centres are far apart for
         // their enclosing box: IoU-NMS at 0.45 drops the second, DIoU-NMS
         // keeps it (0.5 − ρ²/c² = 0.5 − 1/17 ≈ 0.44 < 0.45).

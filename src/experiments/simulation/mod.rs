@@ -333,7 +333,9 @@ pub struct LossRun {
     /// The paper's final error sum for this loss, read from its figure
     /// (full-scale default protocol only).
     pub paper_final_error: Option<f64>,
-    /// Wall time of this loss's run.
+    /// Wall time (report.md only: results.json stays byte-identical between
+    /// runs) of this loss's run.
+    #[serde(skip)]
     pub seconds: f64,
     /// Σ final error per anchor centre (for the map; not in results.json).
     #[serde(skip)]
