@@ -10,7 +10,7 @@
 //!
 //! | family | which metrics | default tolerance |
 //! |---|---|---|
-//! | `coco` | everything under `evaluation` (COCO stats, per-category and per-size AP, TIDE) | exact |
+//! | `coco` | everything under `evaluation` (COCO stats, per-category and per-size AP, TIDE), and the regression's AP at each checkpoint (`ap*`, `giou_ap*`) | exact |
 //! | `stats` | every other number | relative 1e-9 |
 //! | `text` | strings and booleans | exact |
 //! | `timing` | keys naming seconds or wall time | never compared |
@@ -100,7 +100,7 @@ pub fn flatten(doc: &Value) -> BTreeMap<String, Metric> {
     out
 }
 
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     "label",
     "dataset",
     "spec",
@@ -110,6 +110,7 @@ const KEYS: [&str; 9] = [
     "category_id",
     "other",
     "q",
+    "step",
 ];
 
 fn element_key(v: &Value, i: usize) -> String {
@@ -173,12 +174,25 @@ fn walk(path: &str, v: &Value, out: &mut BTreeMap<String, Metric>) {
     }
 }
 
+/// COCO AP numbers outside an `evaluation` block: the regression's
+/// `ap`/`ap50`/`ap75` (IoU metric) and `giou_ap*` (GIoU metric) at each
+/// checkpoint.
+fn is_coco_ap(path: &str) -> bool {
+    path.split('.').any(|seg| {
+        let name = seg.split('[').next().unwrap_or(seg);
+        matches!(
+            name,
+            "ap" | "ap50" | "ap75" | "giou_ap" | "giou_ap50" | "giou_ap75"
+        )
+    })
+}
+
 /// The family of a metric path.
 pub fn family(path: &str) -> &'static str {
     let lower = path.to_ascii_lowercase();
     if lower.contains("seconds") || lower.contains("wall_time") || lower.contains("elapsed") {
         "timing"
-    } else if path.contains(".evaluation.") {
+    } else if path.contains(".evaluation.") || is_coco_ap(path) {
         "coco"
     } else {
         "stats"

@@ -9,7 +9,7 @@
 //! | losses (the IoU family, element-wise and classification losses, value + exact gradient), by spec string | [`losses`] |
 //! | match detections to ground truth (COCO greedy at any IoU, best IoU) | [`matching`] |
 //! | evaluate with hotcoco's COCOeval (12 stats, per-category/size AP, TIDE, COCO matches) | [`evaluate`] |
-//! | experiments (dataset summary, format agreement, loss tables, loss curves), one module each | [`experiments`] |
+//! | experiments (dataset summary, format agreement, loss tables, the DIoU simulation, real-box regression, loss curves), one module each | [`experiments`] |
 //! | figures (loss curves, PNG and SVG) | [`plots`] |
 //! | report (markdown, the `results.json` document, written atomically) | [`report`] |
 //! | compare results with a committed baseline (`--check`, `--bless`) | [`baseline`] |

@@ -1,10 +1,10 @@
 //! The DIoU authors' simulation gradients (`losses::authors`) and MATLAB's
-//! random stream (`experiments::simulation::protocol`) against an
+//! random stream (`experiments::sampling`) against an
 //! independent literal port of the authors' MATLAB code,
 //! `scripts/diou_authors_reference.py`, which wrote
 //! `tests/golden/diou_authors.json`.
 
-use detloss::experiments::simulation::protocol::{MatlabRand, disk_points};
+use detloss::experiments::sampling::{MatlabRand, disk_points};
 use detloss::losses::authors::AuthorsLoss;
 use serde_json::Value;
 

@@ -1,7 +1,10 @@
 //! Evaluate: COCO bbox evaluation of a dataset's detections, by hotcoco.
 //!
 //! detloss has no COCO evaluator of its own. Every number here comes from
-//! hotcoco's `COCOeval` (a bit-exact port of pycocotools' `cocoeval.py`),
+//! hotcoco's `COCOeval` (a bit-exact port of pycocotools' `cocoeval.py`) —
+//! or, for AP with another overlap than IoU ([`overlap`]), from hotcoco's own
+//! public matching and precision-recall kernels driven in COCOeval's order,
+//! tested bit-equal to `COCOeval` when the overlap is IoU —
 //! run with default bbox parameters — IoU 0.50:0.05:0.95 (numpy's linspace
 //! floats), 101 recall points, maxDets 1/10/100 per image *and category*,
 //! areas all/small/medium/large by the ground truth's `area` field:

@@ -18,6 +18,8 @@
 
 use rayon::prelude::*;
 
+use crate::losses::{BoxLossSpec, WithKernel, grad_xyxy_to_cxcywh, iou_family};
+
 /// A box as (x, y, w, h), (x, y) its centre.
 pub type Xywh = [f64; 4];
 
@@ -37,7 +39,59 @@ pub struct Schedule {
     pub until: Vec<usize>,
 }
 
+/// The DIoU paper's schedule: 200 steps, η = 0.1 up to step 160, 0.01 up
+/// to 180, then 0.001 (Zheng et al. 2020, Algorithm 1).
+pub fn paper_steps() -> usize {
+    200
+}
+
+/// η of [`paper_steps`].
+pub fn paper_lr() -> Vec<f64> {
+    vec![0.1, 0.01, 0.001]
+}
+
+/// The last step of each rate of [`paper_lr`] but the last.
+pub fn paper_lr_until() -> Vec<usize> {
+    vec![160, 180]
+}
+
 impl Schedule {
+    /// The schedule of a config section (`steps`, `lr`, `lr_until`), with its
+    /// problems reported through `bad(key, problem, fix)`.
+    pub fn checked(
+        steps: usize,
+        lr: &[f64],
+        lr_until: &[usize],
+        bad: &mut impl FnMut(&str, String, &str),
+    ) -> Schedule {
+        if steps == 0 || steps > 1_000_000 {
+            bad(
+                "steps",
+                format!("{steps} steps"),
+                "use 1 to 1,000,000 steps, e.g. 200",
+            );
+        }
+        if lr.len() != lr_until.len() + 1
+            || lr.iter().any(|v| !(v.is_finite() && *v > 0.0))
+            || lr_until.windows(2).any(|w| w[0] >= w[1])
+        {
+            bad(
+                "lr",
+                "`lr` needs one positive rate more than `lr_until` has (ascending) steps".into(),
+                "e.g. lr = [0.1, 0.01, 0.001] with lr_until = [160, 180]",
+            );
+        }
+        Schedule {
+            steps,
+            rates: if lr.is_empty() {
+                vec![0.0]
+            } else {
+                lr.to_vec()
+            },
+            until: lr_until.to_vec(),
+        }
+    }
+
     /// η of every step, in order.
     pub fn rates(&self) -> Vec<f64> {
         (1..=self.steps).map(|t| self.rate(t)).collect()
@@ -115,6 +169,70 @@ where
         }
     }
     sums
+}
+
+/// (x, y, w, h) → (x1, y1, x2, y2).
+pub fn xyxy(b: Xywh) -> [f64; 4] {
+    [
+        b[0] - b[2] / 2.0,
+        b[1] - b[3] / 2.0,
+        b[0] + b[2] / 2.0,
+        b[1] + b[3] / 2.0,
+    ]
+}
+
+/// [`descend`] with the exact gradient of a loss of the zoo: `∂L/∂B` is the
+/// spec's gradient in xyxy mapped to (x, y, w, h) by the chain rule, and
+/// `images[i]` is box i's image size (normalised encodings; `None`: 1 × 1).
+/// The spec's formula is resolved once, so each loss's loop is compiled
+/// for it.
+pub fn descend_loss(
+    spec: &BoxLossSpec,
+    boxes: &mut [Xywh],
+    targets: &[Xywh],
+    unit: Option<&[f64]>,
+    images: Option<&[[f64; 2]]>,
+    rates: &[f64],
+) -> Vec<f64> {
+    struct Loop<'a> {
+        boxes: &'a mut [Xywh],
+        targets: &'a [Xywh],
+        unit: Option<&'a [f64]>,
+        images: Option<&'a [[f64; 2]]>,
+        rates: &'a [f64],
+    }
+    impl WithKernel<f64> for Loop<'_> {
+        const SPECIALISE: bool = true;
+        type Out = Vec<f64>;
+        #[inline(always)]
+        fn run<K>(self, kernel: K) -> Vec<f64>
+        where
+            K: Fn([f64; 4], [f64; 4], [f64; 2]) -> (f64, [f64; 4]) + Sync,
+        {
+            let images = self.images;
+            descend(
+                self.boxes,
+                self.targets,
+                self.unit,
+                self.rates,
+                |i, b, g| {
+                    let (p, t) = (xyxy(b), xyxy(g));
+                    let (_, grad) = kernel(p, t, images.map_or([1.0, 1.0], |im| im[i]));
+                    (iou_family::iou(p, t), grad_xyxy_to_cxcywh(grad))
+                },
+            )
+        }
+    }
+    spec.with_kernel(
+        images.is_some(),
+        Loop {
+            boxes,
+            targets,
+            unit,
+            images,
+            rates,
+        },
+    )
 }
 
 /// Boxes whose coordinates are no longer finite.

@@ -21,7 +21,7 @@
 //! trait, everything about an experiment stays in its module, and the list
 //! is one line per experiment: [`entry`] erases each module's static types
 //! (its section, plan and result) behind [`Plan`] and [`Outcome`], so the
-//! runner holds a `Vec<Box<dyn Plan>>` in config order and gets a
+//! runner holds a `Vec<Box<dyn Plan>>` in report order (that of [`ALL`]) and gets a
 //! `Vec<Box<dyn Outcome>>` back. The typed API (`loss_table::compute`, …)
 //! stays public for library users, who need no trait objects.
 //!
@@ -41,6 +41,7 @@ pub mod formats;
 pub mod loss_curves;
 pub mod loss_table;
 pub mod regression;
+pub mod sampling;
 pub mod simulation;
 pub mod summary;
 
@@ -264,7 +265,24 @@ fn plan_erased<E: Experiment>(
     raw: Option<RawSection<'_>>,
     cfg: &ConfigContext<'_>,
 ) -> Result<Option<Box<dyn Plan>>> {
-    let section = raw.map(RawSection::parse::<E::Section>).transpose()?;
+    let section = raw
+        .map(RawSection::parse::<E::Section>)
+        .transpose()
+        .map_err(|e| match e {
+            // `[key]` where the experiment takes a list of tables.
+            Error::Input(mut ps) => {
+                for p in &mut ps {
+                    if p.problem.contains("expected a sequence") {
+                        p.fix = format!(
+                            "this section is a list of tables: write [[{}]] (double brackets), once per entry",
+                            E::KEY
+                        );
+                    }
+                }
+                Error::Input(ps)
+            }
+            other => other,
+        })?;
     Ok(E::plan(section, cfg)?.map(|p| Box::new(p) as Box<dyn Plan>))
 }
 

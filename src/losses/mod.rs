@@ -467,13 +467,17 @@ pub struct ImageSizesRef<'a, T> {
 
 /// Something to do with the one per-pair formula a spec resolves to
 /// (`kernel(pred, target, image) -> (value, gradient)`): evaluate one pair,
-/// or run a batch loop compiled for that formula.
-trait WithKernel<T: Float> {
+/// run a batch loop compiled for that formula, or any other loop over pairs
+/// (the simulation's descent) — see [`BoxLossSpec::with_kernel`].
+pub trait WithKernel<T: Float> {
     /// Compile the kernel for the loss and variant as constants (a batch
     /// loop, where that lets the formula's branches fold away and the loop
     /// vectorise), or take them as values (one pair: no code per loss).
     const SPECIALISE: bool;
+    /// What [`run`](Self::run) returns.
     type Out;
+    /// Does the work with the spec's per-pair formula `kernel(pred, target,
+    /// image size) -> (value, ∂value/∂pred)`, pred and target xyxy.
     fn run<K>(self, kernel: K) -> Self::Out
     where
         K: Fn([T; 4], [T; 4], [T; 2]) -> (T, [T; 4]) + Sync;
@@ -491,13 +495,15 @@ pub(crate) trait Fold<E> {
 
 impl BoxLossSpec {
     /// Resolves the spec to its per-pair formula and hands that to `w`: the
-    /// one dispatch behind [`BoxLoss::pair_sized`] and [`BoxLoss::batch`].
+    /// one dispatch behind [`BoxLoss::pair_sized`] and [`BoxLoss::batch`],
+    /// and behind any loop of a caller's that wants the formula resolved
+    /// once, outside the loop.
     ///
     /// The hand-derived kernels of [`fast`] serve the torchvision GIoU, DIoU
     /// and CIoU; every other loss is its `eval`. `sized: false` (no image
     /// sizes) reads `normalized` coordinates as given.
     #[inline(always)]
-    fn with_kernel<T: Float, W: WithKernel<T>>(&self, sized: bool, w: W) -> W::Out {
+    pub fn with_kernel<T: Float, W: WithKernel<T>>(&self, sized: bool, w: W) -> W::Out {
         use BoxLossKind::{Element, Iou};
         match (self.kind, self.variant) {
             (Iou(IouLoss::Giou), Variant::Torchvision) => w.run(

@@ -24,6 +24,19 @@ pub struct Section {
     pub body: String,
 }
 
+/// A file-name-safe form of a name (a loss spec, a dataset label):
+/// `ciou(variant=torchvision)` → `ciou_variant_torchvision`.
+pub fn slug(spec: &str) -> String {
+    let mut s: String = spec
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    s.trim_matches('_').to_string()
+}
+
 /// GitHub's anchor for a heading: lower case, spaces to `-`, punctuation
 /// other than `-` and `_` dropped.
 fn anchor(title: &str) -> String {
@@ -170,6 +183,15 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs_are_file_names() {
+        assert_eq!(
+            slug("ciou(variant=torchvision)"),
+            "ciou_variant_torchvision"
+        );
+        assert_eq!(slug("giou (authors)"), "giou_authors");
+    }
 
     #[test]
     fn anchors_follow_github() {

@@ -23,7 +23,7 @@
 //! steps = 200
 //! lr = [0.1, 0.01, 0.001]
 //! lr_until = [160, 180]
-//! checkpoints = [0, 10, 25, 50, 100, 200]
+//! checkpoints = [0, 10, 25, 50, 100, 200]   # the last step is always added
 //! # anchors: one centre per box within `radius` box sizes, `scales` × `ratios` sets
 //! radius = 0.5
 //! seed = 5489
@@ -47,7 +47,7 @@ use super::{ConfigContext, Experiment, Outcome, ReportFile, RunContext, Section}
 use crate::data::Dataset;
 use crate::error::{Error, Problem, Result};
 use crate::evaluate::overlap::{Overlap, OverlapEvaluator, ScoredDetection};
-use crate::losses::{BoxLoss, BoxLossSpec, grad_xyxy_to_cxcywh, iou_family};
+use crate::losses::{BoxLossSpec, iou_family};
 use nms::Nms;
 use starts::Start;
 
@@ -65,13 +65,13 @@ pub struct RegressionSection {
     #[serde(default = "default_losses")]
     pub losses: Vec<String>,
     /// Steps.
-    #[serde(default = "default_steps")]
+    #[serde(default = "crate::experiments::descent::paper_steps")]
     pub steps: usize,
     /// Learning rates.
-    #[serde(default = "default_lr")]
+    #[serde(default = "crate::experiments::descent::paper_lr")]
     pub lr: Vec<f64>,
     /// The last step of each rate but the last.
-    #[serde(default = "default_lr_until")]
+    #[serde(default = "crate::experiments::descent::paper_lr_until")]
     pub lr_until: Vec<usize>,
     /// Steps after which the boxes are evaluated (0: the start).
     #[serde(default = "default_checkpoints")]
@@ -83,10 +83,10 @@ pub struct RegressionSection {
     #[serde(default = "default_seed")]
     pub seed: u32,
     /// Anchors: areas × the box's.
-    #[serde(default = "default_scales")]
+    #[serde(default = "crate::experiments::sampling::paper_scales")]
     pub scales: Vec<f64>,
     /// Anchors: aspect ratios × the box's.
-    #[serde(default = "default_ratios")]
+    #[serde(default = "crate::experiments::sampling::paper_ratios")]
     pub ratios: Vec<f64>,
     /// Detections: `none`, `iou@T` or `diou@T`.
     #[serde(default = "default_nms")]
@@ -114,15 +114,6 @@ pub fn default_losses() -> Vec<String> {
     .map(String::from)
     .to_vec()
 }
-fn default_steps() -> usize {
-    200
-}
-fn default_lr() -> Vec<f64> {
-    vec![0.1, 0.01, 0.001]
-}
-fn default_lr_until() -> Vec<usize> {
-    vec![160, 180]
-}
 fn default_checkpoints() -> Vec<usize> {
     vec![0, 10, 25, 50, 100, 200]
 }
@@ -131,12 +122,6 @@ fn default_radius() -> f64 {
 }
 fn default_seed() -> u32 {
     5489
-}
-fn default_scales() -> Vec<f64> {
-    vec![0.5, 0.67, 0.75, 1.0, 1.33, 1.5, 2.0]
-}
-fn default_ratios() -> Vec<f64> {
-    vec![0.25, 1.0 / 3.0, 0.5, 1.0, 2.0, 3.0, 4.0]
 }
 fn default_nms() -> String {
     "none".into()
@@ -229,33 +214,15 @@ impl RegressionSection {
                 "use e.g. 0.5 (box sizes)",
             );
         }
-        for (key, list) in [("scales", &self.scales), ("ratios", &self.ratios)] {
-            if list.is_empty() || list.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-                bad(
-                    key,
-                    format!("{key} must be a non-empty list of positive numbers"),
-                    "see README.md, \"Config reference\"",
-                );
-            }
-        }
-        if self.steps == 0 || self.steps > 1_000_000 {
-            bad(
-                "steps",
-                format!("{} steps", self.steps),
-                "use 1 to 1,000,000 steps, e.g. 200",
-            );
-        }
-        if self.lr.len() != self.lr_until.len() + 1
-            || self.lr.iter().any(|v| !(v.is_finite() && *v > 0.0))
-            || self.lr_until.windows(2).any(|w| w[0] >= w[1])
-        {
-            bad(
-                "lr",
-                "`lr` needs one positive rate more than `lr_until` has (ascending) steps".into(),
-                "e.g. lr = [0.1, 0.01, 0.001] with lr_until = [160, 180]",
-            );
-        }
+        super::sampling::check_positive_lists(
+            &[("scales", &self.scales), ("ratios", &self.ratios)],
+            &mut bad,
+        );
+        let schedule = Schedule::checked(self.steps, &self.lr, &self.lr_until, &mut bad);
         let mut checkpoints = self.checkpoints.clone();
+        // The last step is always scored: a run never does steps it does not
+        // report.
+        checkpoints.push(self.steps);
         checkpoints.sort_unstable();
         checkpoints.dedup();
         if checkpoints.is_empty() || checkpoints.iter().any(|&c| c > self.steps) {
@@ -276,9 +243,16 @@ impl RegressionSection {
             );
         }
         let nms = Nms::parse(&self.nms, self.diou_beta).unwrap_or_else(|e| {
-            bad("nms", e, "NMS applies to `start = \"detections\"`");
+            bad("nms", e, "use \"none\", \"iou@0.45\" or \"diou@0.45\"");
             Nms::None
         });
+        if self.diou_beta != default_beta() && !matches!(nms, Nms::Diou { .. }) {
+            bad(
+                "diou_beta",
+                format!("diou_beta = {} but nms is `{}`", self.diou_beta, self.nms),
+                "diou_beta applies to nms = \"diou@T\": set that, or remove diou_beta",
+            );
+        }
         if nms != Nms::None && start != StartFrom::Detections {
             bad(
                 "nms",
@@ -301,11 +275,7 @@ impl RegressionSection {
             datasets: self.datasets.clone(),
             start,
             losses,
-            schedule: Schedule {
-                steps: self.steps,
-                rates: self.lr.clone(),
-                until: self.lr_until.clone(),
-            },
+            schedule,
             checkpoints,
             nms,
         })
@@ -547,7 +517,14 @@ fn regress_dataset(ds: &Dataset, plan: &RunPlan, quiet: bool) -> Result<DatasetR
         let mut checkpoints = Vec::new();
         let mut done = 0;
         for &cp in &plan.checkpoints {
-            descend_segment(spec, &mut state, &targets, &images, &unit, &rates[done..cp]);
+            descent::descend_loss(
+                spec,
+                &mut state,
+                &targets,
+                Some(&unit),
+                Some(&images),
+                &rates[done..cp],
+            );
             done = cp;
             for (k, &i) in moving.iter().enumerate() {
                 all[i] = state[k];
@@ -581,36 +558,6 @@ fn regress_dataset(ds: &Dataset, plan: &RunPlan, quiet: bool) -> Result<DatasetR
         losses,
         figures: Vec::new(),
     })
-}
-
-/// Runs `rates` steps of `spec` on `state` (the image size of each box's
-/// target is in `images`, for normalised encodings).
-fn descend_segment(
-    spec: &BoxLossSpec,
-    state: &mut [Xywh],
-    targets: &[Xywh],
-    images: &[[f64; 2]],
-    unit: &[f64],
-    rates: &[f64],
-) {
-    if rates.is_empty() {
-        return;
-    }
-    descent::descend(state, targets, Some(unit), rates, |i, b, g| {
-        let (p, t) = (starts_xyxy(b), starts_xyxy(g));
-        let (_, grad) = spec.pair_sized(p, t, images[i]);
-        (iou_family::iou(p, t), grad_xyxy_to_cxcywh(grad))
-    });
-}
-
-/// (x, y, w, h) centre form → xyxy.
-fn starts_xyxy(b: Xywh) -> [f64; 4] {
-    [
-        b[0] - b[2] / 2.0,
-        b[1] - b[3] / 2.0,
-        b[0] + b[2] / 2.0,
-        b[1] + b[3] / 2.0,
-    ]
 }
 
 /// Evaluates box sets against a dataset's ground truth: one prepared
@@ -668,26 +615,29 @@ impl<'a> Scorer<'a> {
                 (Some(loaded), true) => loaded[range.clone()].to_vec(),
                 _ => all[range.clone()].iter().map(|b| coco_box(*b)).collect(),
             };
+            // With NMS, the surviving boxes and their evaluator, once per set.
+            let suppressed;
+            let (evaluator, boxes) = if self.nms == Nms::None {
+                (&self.evaluators[k], boxes)
+            } else {
+                let dets = &self.start.dets[range.clone()];
+                let keys: Vec<(u64, u64)> =
+                    dets.iter().map(|d| (d.image_id, d.category_id)).collect();
+                let scores: Vec<f64> = dets.iter().map(|d| d.score).collect();
+                let xyxy: Vec<[f64; 4]> = boxes
+                    .iter()
+                    .map(|b| [b[0], b[1], b[0] + b[2], b[1] + b[3]])
+                    .collect();
+                let keep = self.nms.keep(&keys, &scores, &xyxy);
+                let kept: Vec<usize> = (0..dets.len()).filter(|&i| keep[i]).collect();
+                suppressed = OverlapEvaluator::new(
+                    &self.ds.coco_gt,
+                    &scored(&kept.iter().map(|&i| dets[i]).collect::<Vec<_>>()),
+                )?;
+                (&suppressed, kept.iter().map(|&i| boxes[i]).collect())
+            };
             for (o, overlap) in Overlap::ALL.into_iter().enumerate() {
-                let e = if self.nms == Nms::None {
-                    self.evaluators[k].evaluate_xywh(&boxes, overlap)?
-                } else {
-                    let dets = &self.start.dets[range.clone()];
-                    let keys: Vec<(u64, u64)> =
-                        dets.iter().map(|d| (d.image_id, d.category_id)).collect();
-                    let scores: Vec<f64> = dets.iter().map(|d| d.score).collect();
-                    let xyxy: Vec<[f64; 4]> = boxes
-                        .iter()
-                        .map(|b| [b[0], b[1], b[0] + b[2], b[1] + b[3]])
-                        .collect();
-                    let keep = self.nms.keep(&keys, &scores, &xyxy);
-                    let kept: Vec<usize> = (0..dets.len()).filter(|&i| keep[i]).collect();
-                    let ev = OverlapEvaluator::new(
-                        &self.ds.coco_gt,
-                        &scored(&kept.iter().map(|&i| dets[i]).collect::<Vec<_>>()),
-                    )?;
-                    ev.evaluate_xywh(&kept.iter().map(|&i| boxes[i]).collect::<Vec<_>>(), overlap)?
-                };
+                let e = evaluator.evaluate_xywh(&boxes, overlap)?;
                 stats[3 * o].push(e.ap());
                 stats[3 * o + 1].push(e.ap50());
                 stats[3 * o + 2].push(e.ap75());
@@ -697,7 +647,7 @@ impl<'a> Scorer<'a> {
         let mean_iou = state
             .iter()
             .zip(targets)
-            .map(|(b, g)| iou_family::iou(starts_xyxy(*b), starts_xyxy(*g)))
+            .map(|(b, g)| iou_family::iou(descent::xyxy(*b), descent::xyxy(*g)))
             .filter(|v| v.is_finite())
             .sum::<f64>()
             / n;

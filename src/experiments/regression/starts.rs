@@ -4,7 +4,7 @@
 //!   non-crowd ground-truth box, in units of that box: one centre per box
 //!   drawn uniformly in the disk of radius `radius` (in box sizes: the offset
 //!   is (u·w_g, v·h_g)), from MATLAB's random stream
-//!   ([`crate::experiments::simulation::protocol::MatlabRand`]) with `seed`;
+//!   ([`crate::experiments::sampling::MatlabRand`]) with `seed`;
 //!   then one anchor per scale s and ratio r: w = w_g·√(s·r),
 //!   h = h_g·√(s/r) — area s × the box's, aspect r × the box's. Each (s, r)
 //!   forms its own set: one box per ground truth, score 1, the ground
@@ -18,7 +18,7 @@
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::experiments::descent::Xywh;
-use crate::experiments::simulation::protocol::disk_points;
+use crate::experiments::sampling::disk_points;
 use crate::matching::{self, Assignment};
 
 /// A box that takes part in evaluation.

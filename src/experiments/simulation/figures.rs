@@ -10,19 +10,7 @@ use super::{LossRun, Simulation};
 use crate::error::Result;
 use crate::experiments::ReportFile;
 use crate::plots::{Figure, Heatmap, LegendAt, Series, heatmap_png, render_figure, series_style};
-
-/// A file-name-safe form of a loss spec: `ciou(variant=torchvision)` →
-/// `ciou_variant_torchvision`.
-pub fn slug(spec: &str) -> String {
-    let mut s: String = spec
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    while s.contains("__") {
-        s = s.replace("__", "_");
-    }
-    s.trim_matches('_').to_string()
-}
+use crate::report::slug;
 
 /// Every PNG/SVG figure of the simulation.
 pub fn draw(s: &Simulation) -> Result<Vec<ReportFile>> {
@@ -148,16 +136,4 @@ pub fn cases_csv(cases: &Cases, l: &LossRun) -> ReportFile {
         PathBuf::from(format!("simulation_cases_{}.csv", slug(&l.spec))),
         out.into_bytes(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn slugs_are_file_names() {
-        assert_eq!(
-            super::slug("ciou(variant=torchvision)"),
-            "ciou_variant_torchvision"
-        );
-        assert_eq!(super::slug("giou (authors)"), "giou_authors");
-    }
 }

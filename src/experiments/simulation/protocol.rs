@@ -17,55 +17,8 @@
 //!
 //! Boxes are (x, y, w, h) with (x, y) the centre, as in the authors' code.
 
-/// MATLAB's `rand`: MT19937 (Matsumoto & Nishimura 1998, the reference
-/// `init_genrand` seeding, by the `rand_mt` crate) with 53-bit uniforms
-/// `(a·2²⁶ + b)/2⁵³` from two draws, a = u₁ >> 5 and b = u₂ >> 6
-/// (`genrand_res53`, also Python's `random.random`). Seed 5489 is MATLAB's
-/// `rng default`, the stream the authors' unseeded script used if it ran
-/// in a fresh session.
-#[derive(Debug, Clone)]
-pub struct MatlabRand(rand_mt::Mt);
-
-impl MatlabRand {
-    /// The stream with this seed.
-    pub fn new(seed: u32) -> Self {
-        MatlabRand(rand_mt::Mt::new(seed))
-    }
-
-    /// The next uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        let a = f64::from(self.0.next_u32() >> 5);
-        let b = f64::from(self.0.next_u32() >> 6);
-        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
-    }
-}
-
-/// `n` anchor centres uniform in area in the disk of `radius` around
-/// `centre`, drawn as the authors' `test_1715k.m` draws them: all n radii
-/// r = radius·√U first, then all n angles θ = 2π·U.
-pub fn disk_points(n: usize, radius: f64, centre: [f64; 2], seed: u32) -> Vec<[f64; 2]> {
-    let mut rng = MatlabRand::new(seed);
-    let r: Vec<f64> = (0..n).map(|_| radius * rng.uniform().sqrt()).collect();
-    let theta: Vec<f64> = (0..n)
-        .map(|_| 2.0 * std::f64::consts::PI * rng.uniform())
-        .collect();
-    r.iter()
-        .zip(&theta)
-        .map(|(r, t)| [centre[0] + r * t.cos(), centre[1] + r * t.sin()])
-        .collect()
-}
-
-pub use crate::experiments::descent::Xywh;
-
-/// (x, y, w, h) → (x1, y1, x2, y2).
-pub fn xyxy(b: Xywh) -> [f64; 4] {
-    [
-        b[0] - b[2] / 2.0,
-        b[1] - b[3] / 2.0,
-        b[0] + b[2] / 2.0,
-        b[1] + b[3] / 2.0,
-    ]
-}
+pub use crate::experiments::descent::{Xywh, xyxy};
+pub use crate::experiments::sampling::{MatlabRand, disk_points};
 
 /// Every case of the simulation.
 #[derive(Debug, Clone, PartialEq)]
