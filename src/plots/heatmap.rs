@@ -61,7 +61,12 @@ fn draw<DB: DrawingBackend>(
             .color(&RGBColor(60, 60, 60))
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
-    let (plot, bar) = body.split_horizontally(WIDTH - 150);
+    // A square plotting area (so a disk draws round): the chart's height
+    // less its margins and axis area, plus the same on the left, centred.
+    let side = (HEIGHT - 76) - (12 + 6 + 50) + (14 + 14 + 60);
+    let (_, rest) = body.split_horizontally((WIDTH - side - 150) / 2);
+    let (plot, rest) = rest.split_horizontally(side);
+    let (bar, _) = rest.split_horizontally(150);
     let fold =
         |f: fn(f64, f64) -> f64, k: usize, init: f64| h.points.iter().map(|p| p[k]).fold(init, f);
     let (x0, x1) = (

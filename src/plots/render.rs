@@ -283,6 +283,7 @@ fn draw_legend<DB: DrawingBackend>(
         LegendAt::UpperRight => (xs.end - w - 12, ys.start + 12),
         LegendAt::UpperMiddle => ((xs.start + xs.end - w) / 2, ys.start + 12),
         LegendAt::LowerMiddle => ((xs.start + xs.end - w) / 2, ys.end - h - 12),
+        LegendAt::LowerRight => (xs.end - w - 12, ys.end - h - 12),
         LegendAt::UpperAt(f) => {
             let centre = xs.start as f64 + f * (xs.end - xs.start) as f64;
             (centre.round() as i32 - w / 2, ys.start + 12)

@@ -81,6 +81,8 @@ pub(crate) enum LegendAt {
     UpperMiddle,
     /// Bottom, centred.
     LowerMiddle,
+    /// Bottom right corner.
+    LowerRight,
     /// Top, centred on this fraction of the plot width.
     UpperAt(f64),
 }
@@ -113,23 +115,29 @@ pub(crate) struct Style {
     pub marker: Marker,
 }
 
-/// Okabe–Ito: black, blue, vermillion, bluish green, reddish purple.
-const PALETTE: [RGBColor; 5] = [
+/// Okabe–Ito: black, blue, vermillion, bluish green, reddish purple, then
+/// orange and sky blue for figures with more than five series.
+const PALETTE: [RGBColor; 7] = [
     RGBColor(0, 0, 0),
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
     RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
 ];
 
-/// The style of the `k`-th series of a figure.
+/// The style of the `k`-th series of a figure: each of the seven has its own
+/// colour, dash pattern and marker.
 pub(crate) fn style(k: usize) -> Style {
     let (dash, marker) = match k % PALETTE.len() {
         0 => (None, Marker::None),
         1 => (Some((14, 6)), Marker::Circle),
         2 => (Some((6, 5)), Marker::Square),
         3 => (Some((2, 4)), Marker::Triangle),
-        _ => (None, Marker::Diamond),
+        4 => (None, Marker::Diamond),
+        5 => (Some((10, 3)), Marker::Triangle),
+        _ => (Some((3, 3)), Marker::Square),
     };
     Style {
         color: PALETTE[k % PALETTE.len()],

@@ -223,7 +223,7 @@ pub fn convergence_figure(d: &DatasetRegression) -> Result<Vec<ReportFile>> {
         bands: Vec::new(),
         vlines: Vec::new(),
         notes: Vec::new(),
-        legend: LegendAt::LowerMiddle,
+        legend: LegendAt::LowerRight,
     };
     Ok(render_figure(&fig)?
         .into_iter()
