@@ -385,7 +385,7 @@ impl IouLoss {
 /// empty), with the corner rule of this module: the IoU pycocotools computes.
 ///
 /// Plain arithmetic, no gradient: the value the `paper` variant's
-/// [`geometry`] computes, operation for operation (tested equal bit for bit),
+/// `geometry` computes, operation for operation (tested equal bit for bit),
 /// at a fraction of its cost, for callers that need IoU alone in a hot loop
 /// (matching, the simulation's (2 − IoU) step factor).
 pub fn iou<T: Float>(a: [T; 4], b: [T; 4]) -> T {
