@@ -105,6 +105,7 @@ impl Schedule {
 }
 
 /// The error of `b` against `g` in units of `s`.
+#[inline(always)]
 pub fn error(b: Xywh, g: Xywh, s: f64) -> f64 {
     ((b[0] - g[0]).abs() + (b[1] - g[1]).abs() + (b[2] - g[2]).abs() + (b[3] - g[3]).abs()) / s
 }
@@ -142,24 +143,12 @@ where
             let start = c * CHUNK;
             let tg = &targets[start..start + chunk.len()];
             let us = unit.map(|u| &u[start..start + chunk.len()]);
-            let mut sums = vec![0.0; rates.len()];
-            for (t, eta) in rates.iter().enumerate() {
-                let mut total = 0.0;
-                for (i, (b, g)) in chunk.iter_mut().zip(tg).enumerate() {
-                    let s = us.map_or(1.0, |u| u[i]);
-                    let (iou, grad) = step(start + i, *b, *g);
-                    let k = eta * (2.0 - iou) * (s * s);
-                    for j in 0..4 {
-                        b[j] -= k * grad[j];
-                    }
-                    let e = error(*b, *g, s);
-                    if e.is_finite() {
-                        total += e;
-                    }
-                }
-                sums[t] = total;
+            // Without units the loop is compiled with s = 1, so the scaling
+            // folds away (× 1 and ÷ 1 are exact: the same numbers).
+            match us {
+                None => chunk_steps(chunk, tg, start, rates, &step, |_| 1.0),
+                Some(u) => chunk_steps(chunk, tg, start, rates, &step, |i| u[i]),
             }
-            sums
         })
         .collect();
     let mut sums = vec![0.0; rates.len()];
@@ -178,6 +167,16 @@ pub fn xyxy(b: Xywh) -> [f64; 4] {
         b[1] - b[3] / 2.0,
         b[0] + b[2] / 2.0,
         b[1] + b[3] / 2.0,
+    ]
+}
+
+/// (x1, y1, x2, y2) → (x, y, w, h).
+pub fn from_xyxy(b: [f64; 4]) -> Xywh {
+    [
+        (b[0] + b[2]) / 2.0,
+        (b[1] + b[3]) / 2.0,
+        b[2] - b[0],
+        b[3] - b[1],
     ]
 }
 
@@ -233,6 +232,41 @@ pub fn descend_loss(
             rates,
         },
     )
+}
+
+/// The steps of one chunk (boxes `start..`), returning its error sum after
+/// each step; `unit(i)` is the unit of the chunk's box i.
+#[inline(always)]
+fn chunk_steps<F, U>(
+    chunk: &mut [Xywh],
+    targets: &[Xywh],
+    start: usize,
+    rates: &[f64],
+    step: &F,
+    unit: U,
+) -> Vec<f64>
+where
+    F: Fn(usize, Xywh, Xywh) -> (f64, [f64; 4]) + Sync,
+    U: Fn(usize) -> f64,
+{
+    let mut sums = vec![0.0; rates.len()];
+    for (t, eta) in rates.iter().enumerate() {
+        let mut total = 0.0;
+        for (i, (b, g)) in chunk.iter_mut().zip(targets).enumerate() {
+            let s = unit(i);
+            let (iou, grad) = step(start + i, *b, *g);
+            let k = eta * (2.0 - iou) * (s * s);
+            for j in 0..4 {
+                b[j] -= k * grad[j];
+            }
+            let e = error(*b, *g, s);
+            if e.is_finite() {
+                total += e;
+            }
+        }
+        sums[t] = total;
+    }
+    sums
 }
 
 /// Boxes whose coordinates are no longer finite.

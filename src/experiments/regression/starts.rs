@@ -17,7 +17,7 @@
 
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::experiments::descent::Xywh;
+use crate::experiments::descent::{Xywh, from_xyxy};
 use crate::experiments::sampling::disk_points;
 use crate::matching::{self, Assignment};
 
@@ -52,16 +52,6 @@ pub struct Start {
     pub set_names: Vec<String>,
 }
 
-/// xyxy → (x, y, w, h).
-pub fn to_xywh(b: [f64; 4]) -> Xywh {
-    [
-        (b[0] + b[2]) / 2.0,
-        (b[1] + b[3]) / 2.0,
-        b[2] - b[0],
-        b[3] - b[1],
-    ]
-}
-
 fn image_size(ds: &Dataset, image_id: u64) -> [f64; 2] {
     ds.image(image_id)
         .filter(|im| im.width > 0 && im.height > 0)
@@ -73,7 +63,7 @@ pub fn anchors(ds: &Dataset, radius: f64, seed: u32, scales: &[f64], ratios: &[f
     let gt = &ds.gt;
     let rows: Vec<usize> = (0..gt.len()).filter(|&j| !gt.iscrowd[j]).collect();
     let offsets = disk_points(rows.len(), radius, [0.0, 0.0], seed);
-    let targets: Vec<Xywh> = rows.iter().map(|&j| to_xywh(gt.xyxy(j))).collect();
+    let targets: Vec<Xywh> = rows.iter().map(|&j| from_xyxy(gt.xyxy(j))).collect();
     let target_image = rows
         .iter()
         .map(|&j| image_size(ds, gt.image_id[j]))
@@ -127,7 +117,7 @@ pub fn detections(ds: &Dataset) -> Result<Start> {
     for m in &assigned.matched {
         target_of.push(m.map(|g| {
             *index.entry(g).or_insert_with(|| {
-                targets.push(to_xywh(ds.gt.xyxy(g)));
+                targets.push(from_xyxy(ds.gt.xyxy(g)));
                 target_image.push(image_size(ds, ds.gt.image_id[g]));
                 targets.len() - 1
             })
@@ -141,7 +131,7 @@ pub fn detections(ds: &Dataset) -> Result<Start> {
                 score: dets.score[i],
             })
             .collect(),
-        boxes: (0..dets.len()).map(|i| to_xywh(dets.xyxy(i))).collect(),
+        boxes: (0..dets.len()).map(|i| from_xyxy(dets.xyxy(i))).collect(),
         target_of,
         targets,
         target_image,
