@@ -189,7 +189,17 @@ pub fn diou_ciou_torchvision<T: Float, const CIOU: bool>(
                 super::dual::atan(a / b)
             }
         };
-        let dtheta = angle(gx2 - gx1, gy2 - gy1) - angle(q.w, q.h);
+        // θ_g − θ with one atan where it can: for sides ≥ 0,
+        // atan(a) − atan(b) = atan((a − b)/(1 + ab)), i.e. with a = w_g/h_g
+        // and b = w/h, atan((w_g·h − w·h_g)/(h_g·h + w_g·w)) whenever that
+        // denominator is positive (both angles in [0, π/2]); else the two.
+        let (gw, gh) = (gx2 - gx1, gy2 - gy1);
+        let den = gh * q.h + gw * q.w;
+        let dtheta = if den > zero {
+            super::dual::atan((gw * q.h - q.w * gh) / den)
+        } else {
+            angle(gw, gh) - angle(q.w, q.h)
+        };
         let k = c(4.0 / (std::f64::consts::PI * std::f64::consts::PI));
         let v = k * dtheta * dtheta;
         let alpha = v / (-iou + one + v + eps);
