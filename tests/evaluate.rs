@@ -13,16 +13,7 @@ use hotcoco::COCOeval;
 use hotcoco::params::IouType;
 
 fn load(name: &str) -> Dataset {
-    let spec = DatasetSpec {
-        name: Some(name.into()),
-        ..Default::default()
-    };
-    let ctx = LoadContext {
-        data_root: Some(common::shared_data()),
-        base_dir: ".".into(),
-        strict: false,
-    };
-    data::load(&spec, &ctx).unwrap_or_else(|e| panic!("{name}: {e}"))
+    common::load_shared(name, None)
 }
 
 // pycocotools 2.0.11 bbox summaries (AP, AP50, AP75, APs, APm, APl, AR1, AR10,

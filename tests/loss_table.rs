@@ -10,16 +10,7 @@ use detloss::experiments::loss_table::{LossTable, LossTableSection, compute};
 use detloss::matching::{Assignment, assign};
 
 fn load(name: &str) -> data::Dataset {
-    let spec = DatasetSpec {
-        name: Some(name.into()),
-        ..Default::default()
-    };
-    let ctx = LoadContext {
-        data_root: Some(common::shared_data()),
-        base_dir: PathBuf::from("."),
-        strict: false,
-    };
-    data::load(&spec, &ctx).unwrap()
+    common::load_shared(name, None)
 }
 
 fn section(assignment: &str) -> LossTableSection {

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 mod common;
 
+use detloss::data::Dataset;
 use detloss::data::boxes::xywh_to_xyxy;
-use detloss::data::{self, Dataset, DatasetSpec, LoadContext};
 use detloss::error::Error;
 use detloss::evaluate::{
     self, Overlap, OverlapEvaluator, ScoredDetection, dataset_boxes_xywh, evaluate_overlap,
@@ -19,16 +19,7 @@ use hotcoco::params::IouType;
 use hotcoco::{Annotation, COCO, COCOeval, Category, Image};
 
 fn load(name: &str) -> Dataset {
-    let spec = DatasetSpec {
-        name: Some(name.into()),
-        ..Default::default()
-    };
-    let ctx = LoadContext {
-        data_root: Some(common::shared_data()),
-        base_dir: ".".into(),
-        strict: false,
-    };
-    data::load(&spec, &ctx).unwrap_or_else(|e| panic!("{name}: {e}"))
+    common::load_shared(name, None)
 }
 
 fn bits(v: &[f64]) -> Vec<u64> {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use detloss::data::{self, DatasetSpec, LoadContext};
+use detloss::data::{self, DatasetSpec};
 use detloss::experiments::regression::{
     DatasetRegression, RegressionPlan, RegressionSection, starts,
 };
@@ -13,17 +13,7 @@ use detloss::experiments::{ConfigContext, Experiment, Outcome, RunContext};
 mod common;
 
 fn load(name: &str, dets: Option<&Path>) -> data::Dataset {
-    let mut spec = DatasetSpec {
-        name: Some(name.into()),
-        ..Default::default()
-    };
-    spec.files.dets = dets.map(Path::to_path_buf);
-    let ctx = LoadContext {
-        data_root: Some(common::shared_data()),
-        base_dir: ".".into(),
-        strict: false,
-    };
-    data::load(&spec, &ctx).unwrap()
+    common::load_shared(name, dets)
 }
 
 fn run(ds: &data::Dataset, section: &str) -> DatasetRegression {

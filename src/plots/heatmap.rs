@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::render::{FAMILY, HEIGHT, WIDTH, encode_png, register_font};
+use super::render::{FAMILY, HEIGHT, WIDTH, draw_header, encode_png, register_font};
 use crate::error::Error;
 
 /// A map of `values` at `points`.
@@ -43,24 +43,7 @@ fn draw<DB: DrawingBackend>(
     h: &Heatmap<'_>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let (head, body) = root.split_vertically(76);
-    let centre = (WIDTH / 2) as i32;
-    head.draw(&Text::new(
-        h.title.as_str(),
-        (centre, 12),
-        (FAMILY, 26)
-            .into_font()
-            .color(&BLACK)
-            .pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
-    head.draw(&Text::new(
-        h.subtitle.as_str(),
-        (centre, 48),
-        (FAMILY, 16)
-            .into_font()
-            .color(&RGBColor(60, 60, 60))
-            .pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
+    let body = draw_header(root, &h.title, &h.subtitle)?;
     // A square plotting area (so a disk draws round): the chart's height
     // less its margins and axis area, plus the same on the left, centred.
     let side = (HEIGHT - 76) - (12 + 6 + 50) + (14 + 14 + 60);

@@ -310,16 +310,17 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws `fig` on `root`.
-fn draw<DB: DrawingBackend>(
+/// Draws a figure's title and subtitle across the top of `root` and returns
+/// the area below them.
+pub(crate) fn draw_header<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    fig: &Figure,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    root.fill(&WHITE)?;
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     let (head, body) = root.split_vertically(76);
     let centre = (WIDTH / 2) as i32;
     head.draw(&Text::new(
-        fig.title.as_str(),
+        title,
         (centre, 12),
         (FAMILY, 26)
             .into_font()
@@ -327,13 +328,23 @@ fn draw<DB: DrawingBackend>(
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     head.draw(&Text::new(
-        fig.subtitle.as_str(),
+        subtitle,
         (centre, 48),
         (FAMILY, 16)
             .into_font()
             .color(&RGBColor(60, 60, 60))
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
+    Ok(body)
+}
+
+/// Draws `fig` on `root`.
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let body = draw_header(root, &fig.title, &fig.subtitle)?;
 
     let (x0, x1) = fig.x_range;
     let (y0, y1) = fig.y_range;

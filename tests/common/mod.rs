@@ -41,3 +41,19 @@ pub fn shared_data() -> PathBuf {
     );
     dir
 }
+
+/// Loads a known shared dataset by name (with `dets`, a results file of
+/// one's own on its ground truth); panics with the dataset's error.
+pub fn load_shared(name: &str, dets: Option<&Path>) -> detloss::data::Dataset {
+    let mut spec = detloss::data::DatasetSpec {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    spec.files.dets = dets.map(Path::to_path_buf);
+    let ctx = detloss::data::LoadContext {
+        data_root: Some(shared_data()),
+        base_dir: ".".into(),
+        strict: false,
+    };
+    detloss::data::load(&spec, &ctx).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
