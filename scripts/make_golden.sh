@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the golden reference values in tests/golden/ (box_pairs.json,
-# box_{torchvision,mmdet,ultralytics,elementwise}.json and
-# cls_{elementwise,softmax}.json).
+# box_{torchvision,mmdet,ultralytics,elementwise}.json,
+# cls_{elementwise,softmax}.json and box_recent.json).
 #
 # Usage:  bash scripts/make_golden.sh            (from anywhere)
 #         PYTHON=python3.12 bash scripts/make_golden.sh
@@ -16,7 +16,12 @@
 #   3. runs scripts/golden_box_losses.py, which writes tests/golden/box_*.json,
 #      and scripts/golden_cls_losses.py, which writes tests/golden/cls_*.json
 #      (the classification losses: bce, focal, qfl, vfl, logistic, hinge,
-#      exponential, ce, kd, dfl).
+#      exponential, ce, kd, dfl);
+#   4. runs scripts/golden_recent_losses.py, which reads box_pairs.json (step 3
+#      wrote it) and writes tests/golden/box_recent.json: the newer box losses
+#      (Wise-IoU v1/v2/v3 and its running mean, MPDIoU, Inner-IoU, Shape-IoU,
+#      Focaler-IoU, NWD) transcribed from their authors' code, with one image
+#      size per row for MPDIoU (tests/golden_recent.rs checks them).
 #
 # Notes on the torch install (findings when this script was written):
 #   * Only PyPI is reachable (download.pytorch.org is not), so there is no
@@ -36,6 +41,9 @@
 #     (--no-cache-dir) and the venv is ~5.5 GB (nvidia/ 3.2 GB, triton 0.9 GB).
 #     No GPU is needed at run time: everything runs on CPU, torch.cuda is
 #     simply unavailable.
+#   * golden_recent_losses.py needs no extra package: the authors' code of
+#     those six losses is plain torch, written out in the script with its
+#     repository, file and commit in each case's `source`.
 #   * mmdet 3.3.0 and ultralytics 8.4.x are NOT installed (mmdet needs mmcv);
 #     their formulas are re-implemented in golden_box_losses.py from the
 #     package sources (`pip download mmdet==3.3.0 --no-deps`,
@@ -74,6 +82,7 @@ fi
 cd "$ROOT"
 "$VENV/bin/python" scripts/golden_box_losses.py "$@"
 "$VENV/bin/python" scripts/golden_cls_losses.py
+"$VENV/bin/python" scripts/golden_recent_losses.py
 
 # Optional: re-run the mmdet/ultralytics functions from their own wheels'
 # source and require bit-identical loss/grad (downloads two small wheels).
