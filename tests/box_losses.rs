@@ -57,6 +57,18 @@ fn all_specs() -> Vec<String> {
     v.push("l1(encoding=deltas)".into());
     v.push("smooth_l1(beta=0.5, encoding=deltas)".into());
     v.push("mse(encoding=normalized)".into());
+    for base in ["giou", "diou", "ciou", "siou", "eiou"] {
+        for var in ["authors", "paper"] {
+            v.push(format!("inner_iou(base={base}, variant={var})"));
+            v.push(format!("focaler_iou(base={base}, variant={var})"));
+        }
+    }
+    v.push("inner_iou(ratio=1.3, base=ciou)".into());
+    v.push("focaler_iou(d=0.2, u=0.7, base=diou)".into());
+    v.push("shape_iou(scale=0.5)".into());
+    v.push("wiou(version=1)".into());
+    v.push("wiou(version=2, mean=0.4)".into());
+    v.push("nwd(c=4)".into());
     v
 }
 
@@ -81,8 +93,12 @@ fn gradients_match_finite_differences() {
     for spec_text in all_specs() {
         let spec = BoxLossSpec::parse(&spec_text, None).unwrap();
         // CIoU holds α constant and the paper variant changes ∂v: checked below.
-        let alpha_frozen = spec_text.starts_with("ciou") || spec_text.contains("base=ciou");
-        if alpha_frozen {
+        // Wise-IoU holds c² and its focusing factor constant, as its authors'
+        // code does: checked against that code in tests/golden_recent.rs.
+        let frozen = spec_text.starts_with("ciou")
+            || spec_text.contains("base=ciou")
+            || spec_text.starts_with("wiou");
+        if frozen {
             continue;
         }
         for _ in 0..300 {
@@ -283,7 +299,16 @@ fn identical_boxes_cost_nothing() {
     for s in all_specs() {
         let spec = BoxLossSpec::parse(&s, None).unwrap();
         let b: [f64; 4] = [2.0, 3.0, 7.0, 11.0];
-        let (v, _) = spec.pair(b, b);
+        let (v, g) = spec.pair(b, b);
+        if s.starts_with("nwd") && !s.contains("paper") {
+            // The authors' eps of 1e-6 inside the squared centre distance:
+            // 1 − exp(−√1e-6/C), and no gradient (the centres coincide).
+            let c = if s.contains("c=4") { 4.0 } else { 12.8 };
+            let want = 1.0 - (-1e-3f64 / c).exp();
+            assert!((v - want).abs() < 1e-15, "{s}: {v} vs {want}");
+            assert_eq!(g, [0.0; 4], "{s}");
+            continue;
+        }
         // mmdet's log/linear IoU keep the eps floor: 1e-6/(U) ≈ 3e-8.
         assert!(v.abs() < 1e-6, "{s}: {v}");
     }
@@ -333,6 +358,51 @@ proptest! {
             prop_assert!(close(base, scaled, 1e-9), "{s} scale {k}: {base} vs {scaled}");
             prop_assert!(close(base, moved, 1e-9), "{s} shift {t}: {base} vs {moved}");
         }
+    }
+
+    #[test]
+    fn newer_losses_are_translation_and_scale_invariant(p in arb_box(), g in arb_box(), k in 0.01..100.0f64, t in -1e3..1e3f64) {
+        for s in ["inner_iou(base=ciou)", "inner_iou(base=siou, variant=paper)", "focaler_iou(base=giou)", "focaler_iou(d=0.1, u=0.9, base=eiou, variant=paper)", "shape_iou(scale=0.5)", "wiou(version=1)", "wiou(version=3, mean=0.5)"] {
+            let spec = BoxLossSpec::parse(s, None).unwrap();
+            let base = spec.pair(p, g).0;
+            let scaled = spec.pair(p.map(|x| x * k), g.map(|x| x * k)).0;
+            let moved = spec.pair(p.map(|x| x + t), g.map(|x| x + t)).0;
+            // The authors' eps (1e-7 in U and c²) is not scale-free: loose
+            // at small k.
+            prop_assert!(close(base, scaled, 1e-5), "{s} scale {k}: {base} vs {scaled}");
+            prop_assert!(close(base, moved, 1e-9), "{s} shift {t}: {base} vs {moved}");
+        }
+    }
+
+    /// MPDIoU is normalised by the image: invariant when boxes and image
+    /// scale together and under a shift, not when the boxes scale alone.
+    #[test]
+    fn mpdiou_scales_with_the_image(p in arb_box(), g in arb_box(), k in 1.5..100.0f64, t in -1e3..1e3f64) {
+        let spec = BoxLossSpec::parse("mpdiou(variant=paper)", None).unwrap();
+        let image = [640.0, 480.0];
+        let base = spec.pair_sized(p, g, image).0;
+        let both = spec.pair_sized(p.map(|x| x * k), g.map(|x| x * k), image.map(|x| x * k)).0;
+        let moved = spec.pair_sized(p.map(|x| x + t), g.map(|x| x + t), image).0;
+        prop_assert!(close(base, both, 1e-9), "{base} vs {both}");
+        prop_assert!(close(base, moved, 1e-9), "{base} vs {moved}");
+        // Boxes alone ×k: the corner term grows by k² (IoU unchanged).
+        let alone = spec.pair_sized(p.map(|x| x * k), g.map(|x| x * k), image).0;
+        let iou = 1.0 - BoxLossSpec::parse("iou(variant=paper)", None).unwrap().pair(p, g).0;
+        prop_assert!(close(alone - (1.0 - iou), k * k * (base - (1.0 - iou)), 1e-9));
+    }
+
+    /// NWD is translation-invariant, not scale-invariant: scaling the boxes
+    /// by k is scaling C by 1/k.
+    #[test]
+    fn nwd_scales_like_its_constant(p in arb_box(), g in arb_box(), k in 0.01..100.0f64, t in -1e3..1e3f64) {
+        let spec = BoxLossSpec::parse("nwd(variant=paper)", None).unwrap();
+        let base = spec.pair(p, g).0;
+        let moved = spec.pair(p.map(|x| x + t), g.map(|x| x + t)).0;
+        prop_assert!(close(base, moved, 1e-9));
+        let scaled = spec.pair(p.map(|x| x * k), g.map(|x| x * k)).0;
+        let rescaled_c = BoxLossSpec::parse(&format!("nwd(c={:?}, variant=paper)", 12.8 / k), None).unwrap().pair(p, g).0;
+        prop_assert!(close(scaled, rescaled_c, 1e-9), "{scaled} vs {rescaled_c}");
+        prop_assert!((0.0..1.0).contains(&base));
     }
 
     #[test]

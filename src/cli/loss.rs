@@ -3,9 +3,10 @@
 //!
 //! `detloss loss --name SPEC --input pairs.json --output out.json` reads
 //! `{"pred": [[x1, y1, x2, y2], …], "target": [[…], …]}` (and, for the
-//! `normalized` encoding, `"image_size": [W, H]` or one `[W, H]` per pair) and
-//! writes `{"loss": [per pair], "grad": [[∂loss/∂x1, ∂y1, ∂x2, ∂y2], …]}` in
-//! f64, no reduction.
+//! `normalized` encoding and MPDIoU, `"image_size": [W, H]` or one `[W, H]`
+//! per pair) and writes `{"loss": [per pair], "grad": [[∂loss/∂x1, ∂y1, ∂x2,
+//! ∂y2], …]}` in f64, no reduction. Wise-IoU v2/v3 with `mean=running` take
+//! the mean of `L_IoU` over the input's pairs.
 
 use std::path::Path;
 
@@ -48,7 +49,7 @@ pub fn listing() -> String {
     }
     out.push_str(&format!(
         "\nVariants (IoU family): {}\n",
-        Variant::ALL
+        Variant::NAMED
             .iter()
             .map(|v| v.name())
             .collect::<Vec<_>>()
@@ -61,6 +62,9 @@ pub fn listing() -> String {
     );
     out.push_str(
         "  paper        the published formulas, no eps; CIoU with the authors' gradient step\n",
+    );
+    out.push_str(
+        "  authors      the code the authors of a newer loss published (wiou, inner_iou, shape_iou,\n               focaler_iou, nwd); see `src/losses/iou_recent.rs` for each one's eps\n",
     );
     out.push_str(&format!(
         "\nEncodings (element-wise losses): {}\n",
@@ -127,6 +131,7 @@ fn sizes(
     v: &Option<serde_json::Value>,
     n: usize,
     needed: bool,
+    loss: &str,
 ) -> Result<Vec<[f64; 2]>> {
     let one = |x: &serde_json::Value| -> Option<[f64; 2]> {
         let a = x.as_array()?;
@@ -137,7 +142,11 @@ fn sizes(
     match v {
         None if needed => Err(Error::input(Problem::in_file(
             path,
-            "the normalized encoding needs \"image_size\"",
+            if loss == "mpdiou" {
+                "mpdiou divides by the image's W² + H², so it needs \"image_size\"".to_string()
+            } else {
+                "the normalized encoding needs \"image_size\"".to_string()
+            },
             fix,
         ))),
         None => Ok(vec![[1.0, 1.0]; n]),
@@ -228,11 +237,10 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
             format!("{} predictions but {} targets", pred.len(), target.len()),
         ));
     }
-    let normalized = matches!(
-        spec.kind,
-        crate::losses::BoxLossKind::Element(_, Encoding::Normalized)
-    );
-    let image = sizes(input, &file.image_size, pred.len(), normalized)?;
+    let sized = spec.uses_image_size();
+    let image = sizes(input, &file.image_size, pred.len(), sized, spec.name())?;
+    // Wise-IoU's running mean: over these pairs, as in the loss table.
+    let spec = spec.with_set_mean(pred.iter().copied().zip(target.iter().copied()));
     let col = |v: &[[f64; 4]], k: usize| -> Vec<f64> { v.iter().map(|b| b[k]).collect() };
     let (p, t): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (
         (0..4).map(|k| col(&pred, k)).collect(),
@@ -255,7 +263,7 @@ pub fn run(args: &super::LossArgs, threads: usize) -> Result<()> {
         x2: &t[2],
         y2: &t[3],
     };
-    let image_soa = normalized.then_some(ImageSizesRef { w: &w, h: &h });
+    let image_soa = sized.then_some(ImageSizesRef { w: &w, h: &h });
     let start = std::time::Instant::now();
     for _ in 0..repeats {
         let [a, b, c, d] = &mut g;

@@ -56,6 +56,7 @@ use std::f64::consts::PI;
 use num_traits::Float;
 
 use super::dual::Dual4;
+use super::iou_recent::{self, PenaltyBase, WiseVersion};
 use super::{Fold, c};
 
 /// Which library's conventions a loss follows.
@@ -69,15 +70,29 @@ pub enum Variant {
     Ultralytics,
     /// The published formula, no eps.
     Paper,
+    /// The code the authors of a newer loss published (for the losses of
+    /// [`super::iou_recent`], which no library ships): each loss's rustdoc
+    /// says what that means for it (for the ultralytics-style snippets, U + eps
+    /// and c² + eps, with w and h read from (cx, cy, w, h) input, so no h + eps).
+    Authors,
 }
 
 impl Variant {
-    /// Every variant, default first.
+    /// The library variants of the IoU family up to SIoU, default first.
     pub const ALL: [Variant; 4] = [
         Variant::Torchvision,
         Variant::Mmdet,
         Variant::Ultralytics,
         Variant::Paper,
+    ];
+
+    /// Every variant name a spec may give.
+    pub const NAMED: [Variant; 5] = [
+        Variant::Torchvision,
+        Variant::Mmdet,
+        Variant::Ultralytics,
+        Variant::Paper,
+        Variant::Authors,
     ];
 
     /// The name used in specs and reports.
@@ -87,12 +102,13 @@ impl Variant {
             Variant::Mmdet => "mmdet",
             Variant::Ultralytics => "ultralytics",
             Variant::Paper => "paper",
+            Variant::Authors => "authors",
         }
     }
 
     /// Parses a variant name.
     pub fn parse(s: &str) -> Option<Variant> {
-        Variant::ALL.into_iter().find(|v| v.name() == s)
+        Variant::NAMED.into_iter().find(|v| v.name() == s)
     }
 
     /// Hands `f` this variant as a compile-time constant (see [`Fold`]).
@@ -103,12 +119,13 @@ impl Variant {
             Variant::Mmdet => f.with(|| Variant::Mmdet),
             Variant::Ultralytics => f.with(|| Variant::Ultralytics),
             Variant::Paper => f.with(|| Variant::Paper),
+            Variant::Authors => f.with(|| Variant::Authors),
         }
     }
 
-    fn eps(self) -> f64 {
+    pub(super) fn eps(self) -> f64 {
         match self {
-            Variant::Torchvision | Variant::Ultralytics => 1e-7,
+            Variant::Torchvision | Variant::Ultralytics | Variant::Authors => 1e-7,
             Variant::Mmdet => 1e-6,
             Variant::Paper => 0.0,
         }
@@ -146,6 +163,48 @@ pub enum IouLoss {
         /// The base: Linear, Giou, Diou or Ciou.
         base: AlphaBase,
     },
+    /// Wise-IoU ([`super::iou_recent`]).
+    Wiou {
+        /// v1, v2 or v3.
+        version: WiseVersion,
+        /// α of v3's focusing coefficient.
+        alpha: f64,
+        /// δ of v3's focusing coefficient.
+        delta: f64,
+        /// The running mean's momentum (read by the experiments).
+        momentum: f64,
+        /// The mean of `L_IoU` β divides by; `None`: a running mean, 1 in a
+        /// kernel on its own (where the authors' running mean starts).
+        mean: Option<f64>,
+    },
+    /// MPDIoU ([`super::iou_recent`]).
+    Mpdiou,
+    /// Inner-IoU ([`super::iou_recent`]).
+    Inner {
+        /// The auxiliary boxes' scale.
+        ratio: f64,
+        /// The base loss.
+        base: PenaltyBase,
+    },
+    /// Shape-IoU ([`super::iou_recent`]).
+    Shape {
+        /// The exponent of the target-shape weights.
+        scale: f64,
+    },
+    /// Focaler-IoU ([`super::iou_recent`]).
+    Focaler {
+        /// Lower end of the interval.
+        d: f64,
+        /// Upper end of the interval.
+        u: f64,
+        /// The base loss.
+        base: PenaltyBase,
+    },
+    /// The normalised Wasserstein distance loss ([`super::iou_recent`]).
+    Nwd {
+        /// The constant C, in pixels.
+        c: f64,
+    },
 }
 
 /// The base of an α-IoU loss.
@@ -161,23 +220,28 @@ pub enum AlphaBase {
     Ciou,
 }
 
-struct Geometry<T> {
-    iou: Dual4<T>,
-    union: Dual4<T>,
+/// The quantities every member is built from (pred `B` against target `G`).
+pub(super) struct Geometry<T> {
+    pub(super) iou: Dual4<T>,
+    pub(super) union: Dual4<T>,
     /// Enclosing width and height.
-    cw: Dual4<T>,
-    ch: Dual4<T>,
+    pub(super) cw: Dual4<T>,
+    pub(super) ch: Dual4<T>,
     /// Centre offsets target − prediction.
-    dx: Dual4<T>,
-    dy: Dual4<T>,
-    w: Dual4<T>,
-    h: Dual4<T>,
-    wg: T,
-    hg: T,
+    pub(super) dx: Dual4<T>,
+    pub(super) dy: Dual4<T>,
+    pub(super) w: Dual4<T>,
+    pub(super) h: Dual4<T>,
+    pub(super) wg: T,
+    pub(super) hg: T,
+    /// The prediction's corners, sorted (x1 ≤ x2, y1 ≤ y2).
+    pub(super) b: [Dual4<T>; 4],
+    /// The target's corners, sorted.
+    pub(super) bg: [T; 4],
 }
 
 #[inline(always)]
-fn sorted<T: Float>(b: [Dual4<T>; 4]) -> [Dual4<T>; 4] {
+pub(super) fn sorted<T: Float>(b: [Dual4<T>; 4]) -> [Dual4<T>; 4] {
     // Swap only a strictly inverted pair: a zero-width box keeps its own
     // corners (and gradients), as the libraries do.
     let (x1, x2) = if b[0].v > b[2].v {
@@ -194,7 +258,7 @@ fn sorted<T: Float>(b: [Dual4<T>; 4]) -> [Dual4<T>; 4] {
 }
 
 #[inline(always)]
-fn geometry<T: Float>(
+pub(super) fn geometry<T: Float>(
     pred: [T; 4],
     target: [T; 4],
     var: Variant,
@@ -225,7 +289,7 @@ fn geometry<T: Float>(
     };
     let union = area + area_g - inter;
     let iou = match var {
-        Variant::Torchvision | Variant::Ultralytics => inter / (union + eps),
+        Variant::Torchvision | Variant::Ultralytics | Variant::Authors => inter / (union + eps),
         Variant::Mmdet if floor_union => inter / union.clamp_min(eps),
         Variant::Mmdet => inter / (union + eps),
         Variant::Paper => inter.div_or_zero(union),
@@ -236,7 +300,7 @@ fn geometry<T: Float>(
     let dx = Dual4::cst((gx1.v + gx2.v) / two) - (x1 + x2) * c(0.5);
     let dy = Dual4::cst((gy1.v + gy2.v) / two) - (y1 + y2) * c(0.5);
     let union = match var {
-        Variant::Ultralytics => union + eps,
+        Variant::Ultralytics | Variant::Authors => union + eps,
         _ => union,
     };
     Geometry {
@@ -250,12 +314,14 @@ fn geometry<T: Float>(
         h,
         wg,
         hg,
+        b: [x1, y1, x2, y2],
+        bg: [gx1.v, gy1.v, gx2.v, gy2.v],
     }
 }
 
 /// `a / (b + eps)`, or a guarded `a / b` when eps is 0.
 #[inline(always)]
-fn ratio<T: Float>(a: Dual4<T>, b: Dual4<T>, eps: T) -> Dual4<T> {
+pub(super) fn ratio<T: Float>(a: Dual4<T>, b: Dual4<T>, eps: T) -> Dual4<T> {
     if eps == T::zero() {
         a.div_or_zero(b)
     } else {
@@ -265,7 +331,7 @@ fn ratio<T: Float>(a: Dual4<T>, b: Dual4<T>, eps: T) -> Dual4<T> {
 
 /// ρ²/c² with the variant's eps.
 #[inline(always)]
-fn distance_term<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
+pub(super) fn distance_term<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
     let rho2 = g.dx.sq() + g.dy.sq();
     let c2 = g.cw.sq() + g.ch.sq();
     ratio(rho2, c2, eps)
@@ -273,7 +339,7 @@ fn distance_term<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
 
 /// The aspect term v, with the `paper` variant's modified derivative.
 #[inline(always)]
-fn aspect_term<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
+pub(super) fn aspect_term<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
     let c = c::<T>;
     let h_eps = match var {
         Variant::Mmdet | Variant::Ultralytics => eps,
@@ -310,15 +376,30 @@ impl IouLoss {
             IouLoss::FocalEiou { gamma } => f.with(move || IouLoss::FocalEiou { gamma }),
             IouLoss::Siou => f.with(|| IouLoss::Siou),
             IouLoss::Alpha { alpha, base } => f.with(move || IouLoss::Alpha { alpha, base }),
+            IouLoss::Wiou {
+                version,
+                alpha,
+                delta,
+                momentum,
+                mean,
+            } => f.with(move || IouLoss::Wiou {
+                version,
+                alpha,
+                delta,
+                momentum,
+                mean,
+            }),
+            IouLoss::Mpdiou => f.with(|| IouLoss::Mpdiou),
+            IouLoss::Inner { ratio, base } => f.with(move || IouLoss::Inner { ratio, base }),
+            IouLoss::Shape { scale } => f.with(move || IouLoss::Shape { scale }),
+            IouLoss::Focaler { d, u, base } => f.with(move || IouLoss::Focaler { d, u, base }),
+            IouLoss::Nwd { c } => f.with(move || IouLoss::Nwd { c }),
         }
     }
 
     /// Loss value and gradient for one pair, `pred` and `target` in xyxy, on
-    /// an image of `image = (W, H)` pixels (1 × 1 when unknown).
-    ///
-    /// No member reads the image size yet: it is there for losses
-    /// normalised by the image (MPDIoU's d²/(W² + H²)), so that they take
-    /// the same path as the rest of the family.
+    /// an image of `image = (W, H)` pixels (1 × 1 when unknown; only MPDIoU
+    /// reads it).
     #[inline(always)]
     pub fn eval<T: Float>(
         &self,
@@ -327,7 +408,27 @@ impl IouLoss {
         target: [T; 4],
         image: [T; 2],
     ) -> Dual4<T> {
-        let _ = image;
+        match *self {
+            IouLoss::Wiou {
+                version,
+                alpha,
+                delta,
+                mean,
+                ..
+            } => {
+                return iou_recent::wiou(pred, target, version, alpha, delta, mean.unwrap_or(1.0));
+            }
+            IouLoss::Mpdiou => return iou_recent::mpdiou(pred, target, var, image),
+            IouLoss::Inner { ratio, base } => {
+                return iou_recent::inner(pred, target, var, ratio, base);
+            }
+            IouLoss::Shape { scale } => return iou_recent::shape(pred, target, var, scale),
+            IouLoss::Focaler { d, u, base } => {
+                return iou_recent::focaler(pred, target, var, d, u, base);
+            }
+            IouLoss::Nwd { c } => return iou_recent::nwd(pred, target, var, c),
+            _ => {}
+        }
         let one = T::one();
         let eps = c(var.eps());
         let floor = matches!(
@@ -377,6 +478,12 @@ impl IouLoss {
                 }
                 l
             }
+            IouLoss::Wiou { .. }
+            | IouLoss::Mpdiou
+            | IouLoss::Inner { .. }
+            | IouLoss::Shape { .. }
+            | IouLoss::Focaler { .. }
+            | IouLoss::Nwd { .. } => unreachable!("returned by the first match"),
         }
     }
 }
@@ -439,14 +546,14 @@ pub fn aspect_v<T: Float>(pred: [T; 4], target: [T; 4]) -> Dual4<T> {
 }
 
 #[inline(always)]
-fn giou_penalty<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
+pub(super) fn giou_penalty<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
     let ac = g.cw * g.ch;
     match var {
         Variant::Mmdet => {
             let ac = ac.clamp_min(eps);
             (ac - g.union.clamp_min(eps)) / ac
         }
-        Variant::Ultralytics => {
+        Variant::Ultralytics | Variant::Authors => {
             let ac = ac + eps;
             (ac - g.union) / ac
         }
@@ -454,15 +561,14 @@ fn giou_penalty<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
     }
 }
 
+/// CIoU's trade-off α = v/(1 − IoU + v) with the variant's eps (mmdet: 0
+/// unless IoU > 0.5), held constant (no gradient), as every library does.
 #[inline(always)]
-fn ciou<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
+pub(super) fn ciou_alpha<T: Float>(v: Dual4<T>, iou: Dual4<T>, var: Variant, eps: T) -> Dual4<T> {
     let one = T::one();
-    let v = aspect_term(g, var, eps);
-    let dist = distance_term(g, eps);
-    let iou = g.iou;
-    let alpha = match var {
+    match var {
         Variant::Torchvision => v / (-iou + one + v + eps),
-        Variant::Ultralytics => v / (v - iou + (one + eps)),
+        Variant::Ultralytics | Variant::Authors => v / (v - iou + (one + eps)),
         Variant::Mmdet => {
             if iou.v > c(0.5) {
                 v.div_or_zero(-iou + one + v)
@@ -472,24 +578,50 @@ fn ciou<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
         }
         Variant::Paper => v.div_or_zero(-iou + one + v),
     }
-    .detach();
-    let similarity = iou - (dist + alpha * v);
+    .detach()
+}
+
+#[inline(always)]
+fn ciou<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual4<T> {
+    let one = T::one();
+    let v = aspect_term(g, var, eps);
+    let dist = distance_term(g, eps);
+    let alpha = ciou_alpha(v, g.iou, var, eps);
+    let similarity = g.iou - (dist + alpha * v);
     match var {
         Variant::Mmdet => -similarity.clamp_min(-one).clamp_max(one) + one,
         _ => -similarity + one,
     }
 }
 
+/// EIoU's penalty terms ρ²/c², (w − w_g)²/c_w² and (h − h_g)²/c_h².
 #[inline(always)]
-fn eiou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
-    let one = T::one();
+fn eiou_terms<T: Float>(g: &Geometry<T>, eps: T) -> [Dual4<T>; 3] {
     let dw = (g.w - g.wg).sq();
     let dh = (g.h - g.hg).sq();
-    -g.iou + one + distance_term(g, eps) + ratio(dw, g.cw.sq(), eps) + ratio(dh, g.ch.sq(), eps)
+    [
+        distance_term(g, eps),
+        ratio(dw, g.cw.sq(), eps),
+        ratio(dh, g.ch.sq(), eps),
+    ]
+}
+
+/// EIoU's penalty: the sum of its three terms.
+#[inline(always)]
+pub(super) fn eiou_penalty<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
+    let [d, w, h] = eiou_terms(g, eps);
+    d + w + h
 }
 
 #[inline(always)]
-fn siou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
+fn eiou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
+    let [d, w, h] = eiou_terms(g, eps);
+    -g.iou + T::one() + d + w + h
+}
+
+/// SIoU's penalty (Δ + Ω)/2 (module docs).
+#[inline(always)]
+pub(super) fn siou_penalty<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
     let c = c::<T>;
     let one = T::one();
     let sigma2 = g.dx.sq() + g.dy.sq();
@@ -504,7 +636,12 @@ fn siou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
         (-(-w).exp() + one).powf(c(4.0))
     };
     let shape = omega(g.w, g.wg) + omega(g.h, g.hg);
-    -g.iou + one + (delta + shape) * c(0.5)
+    (delta + shape) * c(0.5)
+}
+
+#[inline(always)]
+fn siou<T: Float>(g: &Geometry<T>, eps: T) -> Dual4<T> {
+    -g.iou + T::one() + siou_penalty(g, eps)
 }
 
 /// GIoU of a detection against a ground truth as the GIoU authors' COCO

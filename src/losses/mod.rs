@@ -18,6 +18,7 @@ pub mod dual;
 pub mod elementwise;
 pub mod fast;
 pub mod iou_family;
+pub mod iou_recent;
 pub mod spec;
 
 use std::marker::PhantomData;
@@ -29,6 +30,7 @@ use spec::{Params, parse_call};
 
 pub use elementwise::{ElementLoss, Encoding};
 pub use iou_family::{AlphaBase, IouLoss, Variant};
+pub use iou_recent::{PenaltyBase, WiseVersion};
 
 /// A registered loss: its spec name, parameters with defaults, summary, and
 /// the constructor that turns checked parameter values into the loss `K`
@@ -87,6 +89,19 @@ fn element(p: &Params<'_>, e: ElementLoss) -> Result<BoxLossKind, String> {
         )
     })?;
     Ok(BoxLossKind::Element(e, enc))
+}
+
+/// The `base` of Inner-IoU and Focaler-IoU.
+fn penalty_base(p: &Params<'_>) -> Result<PenaltyBase, String> {
+    let text = p.text("base");
+    PenaltyBase::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = PenaltyBase::ALL.iter().map(|b| b.name()).collect();
+        format!(
+            "`{}`: base must be one of {}, got `{text}`",
+            p.spec(),
+            names.join(", ")
+        )
+    })
 }
 
 /// Every box loss detloss knows.
@@ -179,6 +194,110 @@ pub const REGISTRY: &[LossInfo] = &[
             Ok(BoxLossKind::Iou(IouLoss::Alpha {
                 alpha: p.positive("alpha")?,
                 base,
+            }))
+        },
+    },
+    LossInfo {
+        name: "wiou",
+        params: &[
+            ("version", "3"),
+            ("alpha", "1.9"),
+            ("delta", "3"),
+            ("momentum", "0.01"),
+            ("mean", "running"),
+        ],
+        variants: &[Variant::Authors],
+        about: "Wise-IoU: exp(ρ²/c²)·(1 − IoU), v3 × β/(δα^(β−δ)) (Tong et al. 2023)",
+        build: |p| {
+            let version = match p.text("version") {
+                "1" => WiseVersion::V1,
+                "2" => WiseVersion::V2,
+                "3" => WiseVersion::V3,
+                other => {
+                    return Err(format!(
+                        "`{}`: version must be 1, 2 or 3, got `{other}`",
+                        p.spec()
+                    ));
+                }
+            };
+            let momentum = p.num("momentum")?;
+            if !(momentum > 0.0 && momentum <= 1.0) {
+                return Err(format!(
+                    "`{}`: `momentum` must be in (0, 1], got {momentum}",
+                    p.spec()
+                ));
+            }
+            let mean = match p.text("mean") {
+                "running" => None,
+                _ => Some(p.positive("mean")?),
+            };
+            Ok(BoxLossKind::Iou(IouLoss::Wiou {
+                version,
+                alpha: p.positive("alpha")?,
+                delta: p.positive("delta")?,
+                momentum,
+                mean,
+            }))
+        },
+    },
+    LossInfo {
+        name: "mpdiou",
+        params: &[],
+        variants: &[Variant::Ultralytics, Variant::Paper],
+        about: "1 − IoU + (d₁² + d₂²)/(W² + H²), corners and image size (Ma & Xu 2023)",
+        build: |_| Ok(BoxLossKind::Iou(IouLoss::Mpdiou)),
+    },
+    LossInfo {
+        name: "inner_iou",
+        params: &[("ratio", "0.75"), ("base", "iou")],
+        variants: &[Variant::Authors, Variant::Paper],
+        about: "L_base + IoU − IoU of boxes scaled by ratio (Zhang et al. 2023)",
+        build: |p| {
+            Ok(BoxLossKind::Iou(IouLoss::Inner {
+                ratio: p.positive("ratio")?,
+                base: penalty_base(p)?,
+            }))
+        },
+    },
+    LossInfo {
+        name: "shape_iou",
+        params: &[("scale", "0")],
+        variants: &[Variant::Authors, Variant::Paper],
+        about: "1 − IoU + shape-weighted distance + shape cost (Zhang & Zhang 2023)",
+        build: |p| {
+            Ok(BoxLossKind::Iou(IouLoss::Shape {
+                scale: p.non_negative("scale")?,
+            }))
+        },
+    },
+    LossInfo {
+        name: "focaler_iou",
+        params: &[("d", "0"), ("u", "0.95"), ("base", "iou")],
+        variants: &[Variant::Authors, Variant::Paper],
+        about: "L_base + IoU − clamp((IoU − d)/(u − d), 0, 1) (Zhang & Zhang 2024)",
+        build: |p| {
+            let (d, u) = (p.unit("d")?, p.unit("u")?);
+            if d >= u {
+                return Err(format!(
+                    "`{}`: the interval needs d < u, got d = {d}, u = {u}",
+                    p.spec()
+                ));
+            }
+            Ok(BoxLossKind::Iou(IouLoss::Focaler {
+                d,
+                u,
+                base: penalty_base(p)?,
+            }))
+        },
+    },
+    LossInfo {
+        name: "nwd",
+        params: &[("c", "12.8")],
+        variants: &[Variant::Authors, Variant::Paper],
+        about: "1 − exp(−W₂/C), Gaussian Wasserstein distance, C in pixels (Wang et al. 2021)",
+        build: |p| {
+            Ok(BoxLossKind::Iou(IouLoss::Nwd {
+                c: p.positive("c")?,
             }))
         },
     },
@@ -353,15 +472,27 @@ impl BoxLossSpec {
                 "`{name}` has no variants: they apply to the IoU family"
             ));
         }
-        let mut var = variant.unwrap_or(Variant::Torchvision);
+        let mut var = variant.unwrap_or(
+            info.variants
+                .first()
+                .copied()
+                .unwrap_or(Variant::Torchvision),
+        );
         let supported = |var: Variant| -> Result<(), String> {
             if info.variants.is_empty() || info.variants.contains(&var) {
                 return Ok(());
             }
             let names: Vec<&str> = info.variants.iter().map(|v| v.name()).collect();
+            let why = if info.variants.contains(&Variant::Torchvision) {
+                "library implementations of it differ in more than eps (mmdet's SIoU and EIoU \
+                 are other losses), so only the paper's form is provided"
+            } else {
+                "no detection library ships it, so its variants are the code its authors (or, \
+                 without official code, the implementation everyone copies) published and the \
+                 paper's formula"
+            };
             Err(format!(
-                "`{name}` has the variants {} only: library implementations of it differ in more \
-                 than eps (mmdet's SIoU and EIoU are other losses), so only the paper's form is provided",
+                "`{name}` has the variants {} only: {why}",
                 names.join(", ")
             ))
         };
@@ -385,7 +516,7 @@ impl BoxLossSpec {
         for (k, v) in params {
             if k == "variant" && !info.variants.is_empty() {
                 var = Variant::parse(&v).ok_or_else(|| {
-                    let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+                    let names: Vec<&str> = info.variants.iter().map(|v| v.name()).collect();
                     format!(
                         "`{spec}`: unknown variant `{v}`; valid variants: {}",
                         names.join(", ")
@@ -418,6 +549,57 @@ impl BoxLossSpec {
     /// The spec's name as registered (`giou`, `smooth_l1`, …).
     pub fn name(&self) -> &str {
         self.canonical.split('(').next().unwrap_or(&self.canonical)
+    }
+
+    /// Whether the loss reads the image size: the `normalized` encoding and
+    /// MPDIoU.
+    pub fn uses_image_size(&self) -> bool {
+        matches!(
+            self.kind,
+            BoxLossKind::Element(_, Encoding::Normalized) | BoxLossKind::Iou(IouLoss::Mpdiou)
+        )
+    }
+
+    /// The momentum of the running mean the loss divides by, when it has
+    /// one to keep: Wise-IoU v2 and v3 with `mean=running`.
+    pub fn running_mean(&self) -> Option<f64> {
+        match self.kind {
+            BoxLossKind::Iou(IouLoss::Wiou {
+                version: WiseVersion::V2 | WiseVersion::V3,
+                momentum,
+                mean: None,
+                ..
+            }) => Some(momentum),
+            _ => None,
+        }
+    }
+
+    /// The spec with Wise-IoU's mean of `L_IoU` set to `mean` (other losses
+    /// unchanged); the canonical text still says `mean=running`.
+    pub fn with_mean(&self, mean: f64) -> BoxLossSpec {
+        let mut spec = self.clone();
+        if let BoxLossKind::Iou(IouLoss::Wiou { mean: m, .. }) = &mut spec.kind {
+            *m = Some(mean);
+        }
+        spec
+    }
+
+    /// For a loss with a running mean ([`running_mean`](Self::running_mean)),
+    /// the spec with that mean set to the mean of `L_IoU` over `pairs`
+    /// (pred, target): the value a running mean settles at on a fixed set,
+    /// used where there are no training steps (the loss table, `detloss
+    /// loss`). Other specs are returned as they are.
+    pub fn with_set_mean(&self, pairs: impl Iterator<Item = ([f64; 4], [f64; 4])>) -> BoxLossSpec {
+        if self.running_mean().is_none() {
+            return self.clone();
+        }
+        let (mut sum, mut n) = (0.0, 0usize);
+        for (p, t) in pairs {
+            sum += iou_recent::wise_iou_base(p, t);
+            n += 1;
+        }
+        let mean = sum / n as f64;
+        self.with_mean(if mean > 0.0 { mean } else { 1.0 })
     }
 }
 
