@@ -5,7 +5,7 @@
 //! elements/s (pairs/s).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use detloss::losses::{BoxLoss, BoxLossSpec, BoxesRef};
+use detloss::losses::{BoxLoss, BoxLossSpec, BoxesRef, ImageSizesRef};
 use num_traits::Float;
 
 const N: usize = 1 << 20;
@@ -60,6 +60,12 @@ fn run<T: Float + Send + Sync>(c: &mut Criterion, dtype: &str, specs: &[&str]) {
         x2: &data.t[2],
         y2: &data.t[3],
     };
+    // 640 × 480 images, for the losses that read the image size (MPDIoU).
+    let (w, h) = (
+        vec![T::from(640.0).unwrap(); N],
+        vec![T::from(480.0).unwrap(); N],
+    );
+    let sizes = ImageSizesRef { w: &w, h: &h };
     let mut loss = vec![T::zero(); N];
     let mut g: [Vec<T>; 4] = std::array::from_fn(|_| vec![T::zero(); N]);
     let one = rayon::ThreadPoolBuilder::new()
@@ -72,12 +78,13 @@ fn run<T: Float + Send + Sync>(c: &mut Criterion, dtype: &str, specs: &[&str]) {
     group.sample_size(10);
     for spec in specs {
         let s = BoxLossSpec::parse(spec, None).unwrap();
+        let image = s.uses_image_size().then_some(sizes);
         for (threads, pool) in [("1thread", &one), ("all_threads", &all)] {
             group.bench_function(BenchmarkId::new(*spec, threads), |b| {
                 b.iter(|| {
                     pool.install(|| {
                         let [a, bb, cc, d] = &mut g;
-                        s.batch(pred, target, None, &mut loss, [a, bb, cc, d]);
+                        s.batch(pred, target, image, &mut loss, [a, bb, cc, d]);
                     })
                 })
             });
@@ -94,6 +101,13 @@ fn benches(c: &mut Criterion) {
         "ciou",
         "eiou",
         "siou",
+        "wiou(version=1)",
+        "wiou(version=3, mean=0.5)",
+        "mpdiou",
+        "inner_iou(base=ciou)",
+        "shape_iou",
+        "focaler_iou(base=ciou)",
+        "nwd",
         "l1",
         "smooth_l1",
     ];

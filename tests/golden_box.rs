@@ -8,25 +8,10 @@
 //! detloss must give a finite number instead; inverted boxes are skipped,
 //! because detloss sorts corners where the libraries let negative areas flow.
 
-use detloss::losses::{BoxLoss, BoxLossSpec};
+mod common;
+
+use common::golden::{BoxPairs, close, load};
 use serde_json::Value;
-
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
-}
-
-fn boxes(v: &Value) -> Vec<[f64; 4]> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| std::array::from_fn(|k| b[k].as_f64().unwrap()))
-        .collect()
-}
-
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
-}
 
 fn spec_of(case: &Value) -> String {
     let name = case["name"].as_str().unwrap();
@@ -45,58 +30,9 @@ fn spec_of(case: &Value) -> String {
 }
 
 fn check_family(file: &str) {
-    let pairs = load("box_pairs.json");
-    let pred = boxes(&pairs["pred"]);
-    let target = boxes(&pairs["target"]);
-    let n_random = pairs["n_random"].as_u64().unwrap() as usize;
-    assert!(n_random >= 10_000);
-    let skip: Vec<usize> = pairs["edge_cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["what"].as_str().unwrap().contains("inverted"))
-        .map(|e| e["index"].as_u64().unwrap() as usize)
-        .collect();
     let golden = load(file);
-    let mut failures = Vec::new();
-    for case in golden["cases"].as_array().unwrap() {
-        let spec_text = spec_of(case);
-        let spec = BoxLossSpec::parse(&spec_text, None).unwrap();
-        let (mut compared, mut bad) = (0, 0);
-        for i in 0..pred.len() {
-            if skip.contains(&i) {
-                continue;
-            }
-            let (v, g) = spec.pair(pred[i], target[i]);
-            let want_v = case["loss"][i].as_f64();
-            let want_g = case["grad"][i]
-                .as_array()
-                .map(|a| -> Vec<f64> { a.iter().map(|x| x.as_f64().unwrap()).collect() });
-            assert!(
-                v.is_finite() && g.iter().all(|x| x.is_finite()),
-                "{spec_text} row {i}: not finite"
-            );
-            let mut ok = want_v.is_none_or(|w| close(v, w, 1e-12));
-            if let Some(wg) = &want_g {
-                ok &= (0..4).all(|k| close(g[k], wg[k], 1e-9));
-            }
-            compared += 1;
-            if !ok {
-                bad += 1;
-                if failures.len() < 12 {
-                    failures.push(format!(
-                        "{spec_text} row {i} {:?} vs {:?}: loss {v} want {want_v:?}; grad {g:?} want {want_g:?}",
-                        pred[i], target[i]
-                    ));
-                }
-            }
-        }
-        assert!(compared >= n_random, "{spec_text}");
-        if bad > 0 {
-            failures.push(format!("{spec_text}: {bad} of {compared} rows differ"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let cases = golden["cases"].as_array().unwrap();
+    BoxPairs::load().check(cases.iter().map(|c| (spec_of(c), c)), None);
 }
 
 #[test]

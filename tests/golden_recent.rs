@@ -11,14 +11,12 @@
 //! detloss sorts corners where the authors' code lets negative areas flow.
 //! Wise-IoU's running mean (train mode) is replayed separately.
 
+mod common;
+
+use common::golden::{BoxPairs, close, load, rows};
 use detloss::losses::{BoxLoss, BoxLossSpec};
 use serde_json::Value;
 use std::sync::OnceLock;
-
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
-}
 
 fn golden() -> &'static Value {
     static GOLDEN: OnceLock<Value> = OnceLock::new();
@@ -30,93 +28,29 @@ fn pairs() -> &'static Value {
     PAIRS.get_or_init(|| load("box_pairs.json"))
 }
 
-fn rows<const N: usize>(v: &Value) -> Vec<[f64; N]> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| std::array::from_fn(|k| b[k].as_f64().unwrap()))
-        .collect()
-}
-
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
-}
-
 fn parse(spec: &str) -> BoxLossSpec {
     BoxLossSpec::parse(spec, None).unwrap_or_else(|e| panic!("{spec}: {e}"))
 }
 
 /// Every case whose spec starts with `family(`.
 fn check_family(family: &str) {
-    let pairs = pairs();
-    let pred: Vec<[f64; 4]> = rows(&pairs["pred"]);
-    let target: Vec<[f64; 4]> = rows(&pairs["target"]);
-    let n_random = pairs["n_random"].as_u64().unwrap() as usize;
-    assert!(n_random >= 10_000);
-    let skip: Vec<usize> = pairs["edge_cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["what"].as_str().unwrap().contains("inverted"))
-        .map(|e| e["index"].as_u64().unwrap() as usize)
-        .collect();
+    let pairs = BoxPairs::load();
     let golden = golden();
-    assert_eq!(golden["n_total"].as_u64().unwrap() as usize, pred.len());
+    assert_eq!(
+        golden["n_total"].as_u64().unwrap() as usize,
+        pairs.pred.len()
+    );
     let image: Vec<[f64; 2]> = rows(&golden["image"]);
-    assert_eq!(image.len(), pred.len());
-    let cases: Vec<&Value> = golden["cases"]
+    assert_eq!(image.len(), pairs.pred.len());
+    let cases: Vec<(String, &Value)> = golden["cases"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| {
-            c["spec"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("{family}("))
-        })
+        .map(|c| (c["spec"].as_str().unwrap().to_string(), c))
+        .filter(|(s, _)| s.starts_with(&format!("{family}(")))
         .collect();
     assert!(!cases.is_empty(), "no {family} case in box_recent.json");
-    let mut failures = Vec::new();
-    for case in cases {
-        let spec_text = case["spec"].as_str().unwrap();
-        let spec = parse(spec_text);
-        let (mut compared, mut bad) = (0, 0);
-        for i in 0..pred.len() {
-            if skip.contains(&i) {
-                continue;
-            }
-            let (v, g) = spec.pair_sized(pred[i], target[i], image[i]);
-            let want_v = case["loss"][i].as_f64();
-            let want_g = case["grad"][i]
-                .as_array()
-                .map(|a| -> Vec<f64> { a.iter().map(|x| x.as_f64().unwrap()).collect() });
-            assert!(
-                v.is_finite() && g.iter().all(|x| x.is_finite()),
-                "{spec_text} row {i} {:?} vs {:?}: not finite ({v}, {g:?})",
-                pred[i],
-                target[i]
-            );
-            let mut ok = want_v.is_none_or(|w| close(v, w, 1e-12));
-            if let Some(wg) = &want_g {
-                ok &= (0..4).all(|k| close(g[k], wg[k], 1e-9));
-            }
-            compared += 1;
-            if !ok {
-                bad += 1;
-                if failures.len() < 12 {
-                    failures.push(format!(
-                        "{spec_text} row {i} {:?} vs {:?} image {:?}: loss {v} want {want_v:?}; grad {g:?} want {want_g:?}",
-                        pred[i], target[i], image[i]
-                    ));
-                }
-            }
-        }
-        assert!(compared >= 10_000, "{spec_text}: only {compared} rows");
-        if bad > 0 {
-            failures.push(format!("{spec_text}: {bad} of {compared} rows differ"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    pairs.check(cases, Some(&image));
 }
 
 #[test]
@@ -192,4 +126,97 @@ fn wiou_running_mean() {
             "batch {k}: loss sum {sum} want {want_sum}"
         );
     }
+}
+
+/// The experiments' descent keeps the same running mean: one step (η = 0,
+/// so the boxes stay) per batch, the mean carried from call to call.
+#[test]
+fn descent_keeps_the_authors_running_mean() {
+    use detloss::experiments::descent::{descend_loss, from_xyxy};
+    let pairs = pairs();
+    let pred: Vec<[f64; 4]> = rows(&pairs["pred"]);
+    let target: Vec<[f64; 4]> = rows(&pairs["target"]);
+    let run = &golden()["wiou_running"];
+    let spec = parse("wiou(version=3, momentum=0.01)");
+    assert_eq!(spec.running_mean(), run["momentum"].as_f64());
+    let mut mean = run["initial_mean"].as_f64().unwrap();
+    for (k, b) in run["batches"].as_array().unwrap().iter().enumerate() {
+        let (lo, hi) = (
+            b[0].as_u64().unwrap() as usize,
+            b[1].as_u64().unwrap() as usize,
+        );
+        let mut boxes: Vec<_> = pred[lo..hi].iter().map(|p| from_xyxy(*p)).collect();
+        let targets: Vec<_> = target[lo..hi].iter().map(|t| from_xyxy(*t)).collect();
+        let before = boxes.clone();
+        descend_loss(
+            &spec,
+            &mut boxes,
+            &targets,
+            None,
+            None,
+            &[0.0],
+            Some(&mut mean),
+        );
+        assert_eq!(boxes, before);
+        let want = run["mean"][k].as_f64().unwrap();
+        // The centre form's round trip moves corners by an ulp.
+        assert!(close(mean, want, 1e-12), "batch {k}: {mean} vs {want}");
+    }
+}
+
+/// `detloss loss` passes each pair's image size to MPDIoU (and refuses to
+/// run it without one).
+#[test]
+fn the_loss_command_gives_mpdiou_its_image_sizes() {
+    let pairs = pairs();
+    let golden = golden();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("pairs.json");
+    let out = dir.path().join("out.json");
+    let n = pairs["n_random"].as_u64().unwrap() as usize;
+    let take = |v: &Value| Value::Array(v.as_array().unwrap()[..n].to_vec());
+    let file = serde_json::json!({
+        "pred": take(&pairs["pred"]),
+        "target": take(&pairs["target"]),
+        "image_size": take(&golden["image"]),
+    });
+    std::fs::write(&input, serde_json::to_vec(&file).unwrap()).unwrap();
+    let run = |input: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_detloss"))
+            .args(["loss", "--name", "mpdiou"])
+            .arg("--input")
+            .arg(input)
+            .arg("--output")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&input).status.success());
+    let got: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let case = golden["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["spec"] == "mpdiou(variant=ultralytics)")
+        .unwrap();
+    for i in 0..n {
+        let (a, b) = (
+            got["loss"][i].as_f64().unwrap(),
+            case["loss"][i].as_f64().unwrap(),
+        );
+        assert!(close(a, b, 1e-12), "row {i}: {a} vs {b}");
+    }
+    let bare = dir.path().join("bare.json");
+    std::fs::write(
+        &bare,
+        r#"{"pred": [[0, 0, 2, 2]], "target": [[1, 1, 3, 3]]}"#,
+    )
+    .unwrap();
+    let o = run(&bare);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("image_size") && err.contains("mpdiou"),
+        "{err}"
+    );
 }

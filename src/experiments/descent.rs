@@ -18,6 +18,7 @@
 
 use rayon::prelude::*;
 
+use crate::losses::iou_recent::wise_iou_base;
 use crate::losses::{BoxLossSpec, WithKernel, grad_xyxy_to_cxcywh, iou_family};
 
 /// A box as (x, y, w, h), (x, y) its centre.
@@ -182,10 +183,65 @@ pub fn from_xyxy(b: [f64; 4]) -> Xywh {
 
 /// [`descend`] with the exact gradient of a loss of the zoo: `∂L/∂B` is the
 /// spec's gradient in xyxy mapped to (x, y, w, h) by the chain rule, and
-/// `images[i]` is box i's image size (normalised encodings; `None`: 1 × 1).
-/// The spec's formula is resolved once, so each loss's loop is compiled
-/// for it.
+/// `images[i]` is box i's image size (normalised encodings, MPDIoU; `None`:
+/// 1 × 1). The spec's formula is resolved once, so each loss's loop is
+/// compiled for it.
+///
+/// A loss with a running mean (Wise-IoU v2/v3 with `mean=running`) is run
+/// as training runs it, with every box of the call as one batch: before each
+/// step, `mean ← (1 − m)·mean + m·(mean of 1 − IoU over the boxes)` (boxes no
+/// longer finite left out), then the step with that mean (Tong et al. 2023;
+/// the order of the authors' `IouLoss.forward`). `running` carries the mean
+/// from one call to the next (`None`: start at 1, the authors' initial
+/// value); other losses ignore it.
 pub fn descend_loss(
+    spec: &BoxLossSpec,
+    boxes: &mut [Xywh],
+    targets: &[Xywh],
+    unit: Option<&[f64]>,
+    images: Option<&[[f64; 2]]>,
+    rates: &[f64],
+    running: Option<&mut f64>,
+) -> Vec<f64> {
+    let Some(momentum) = spec.running_mean() else {
+        return descend_fixed(spec, boxes, targets, unit, images, rates);
+    };
+    let mut start = 1.0;
+    let mean = running.unwrap_or(&mut start);
+    let mut sums = Vec::with_capacity(rates.len());
+    for eta in rates {
+        let per_chunk: Vec<(f64, usize)> = boxes
+            .par_chunks(CHUNK)
+            .zip(targets.par_chunks(CHUNK))
+            .map(|(b, g)| {
+                b.iter()
+                    .zip(g)
+                    .map(|(b, g)| wise_iou_base(xyxy(*b), xyxy(*g)))
+                    .filter(|l| l.is_finite())
+                    .fold((0.0, 0), |(s, n), l| (s + l, n + 1))
+            })
+            .collect();
+        let (sum, n) = per_chunk
+            .iter()
+            .fold((0.0, 0), |(s, n), (cs, cn)| (s + cs, n + cn));
+        if n > 0 {
+            *mean = *mean * (1.0 - momentum) + momentum * (sum / n as f64);
+        }
+        let step = spec.with_mean(*mean);
+        sums.extend(descend_fixed(
+            &step,
+            boxes,
+            targets,
+            unit,
+            images,
+            std::slice::from_ref(eta),
+        ));
+    }
+    sums
+}
+
+/// [`descend_loss`] for a loss with no running mean.
+fn descend_fixed(
     spec: &BoxLossSpec,
     boxes: &mut [Xywh],
     targets: &[Xywh],

@@ -87,25 +87,33 @@ fn default_assignment() -> String {
     "coco@0.5".into()
 }
 
-/// The default box losses: the IoU family and the element-wise losses on
-/// Faster R-CNN deltas and on raw pixels.
+/// The default box losses: the IoU family (with the newer losses of
+/// `losses::iou_recent`) and the element-wise losses on Faster R-CNN deltas
+/// and on raw pixels.
 pub fn default_box_losses() -> Vec<String> {
-    [
+    let family = [
         "iou",
         "giou",
         "diou",
         "ciou",
         "eiou",
         "siou",
+        "wiou(version=1)",
+    ];
+    let element = [
         "l1(encoding=deltas)",
         "smooth_l1(encoding=deltas)",
         "mse(encoding=deltas)",
         "l1",
         "smooth_l1",
         "mse",
-    ]
-    .map(String::from)
-    .to_vec()
+    ];
+    family
+        .iter()
+        .chain(&crate::losses::iou_recent::DEFAULT_SPECS)
+        .chain(&element)
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// The default classification losses: BCE, focal for γ ∈ {0, 0.5, 1, 2, 5}
@@ -243,6 +251,10 @@ pub struct BoxLossRow {
     pub scale_ratio_half: f64,
     /// Mean on pairs scaled ×2 over the mean on the originals.
     pub scale_ratio_double: f64,
+    /// Wise-IoU v2/v3 with `mean=running`: the mean of `L_IoU` over the
+    /// pairs, which its focusing factor divides by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wise_mean: Option<f64>,
 }
 
 /// One classification loss over the detections.
@@ -338,6 +350,16 @@ fn loss_values(spec: &BoxLossSpec, pairs: &[Pair], k: f64) -> (Vec<f64>, Vec<boo
 }
 
 fn box_row(spec: &BoxLossSpec, pairs: &[Pair], top: &[(u64, String)]) -> BoxLossRow {
+    // No training steps here: a running mean is the mean over the pairs
+    // (scale-invariant, so the scaled copies share it).
+    let resolved = spec.with_set_mean(pairs.iter().map(|p| (p.pred, p.target)));
+    let wise_mean = match (spec.running_mean(), resolved.kind) {
+        (Some(_), crate::losses::BoxLossKind::Iou(crate::losses::IouLoss::Wiou { mean, .. })) => {
+            mean
+        }
+        _ => None,
+    };
+    let spec = &resolved;
     let (values, zero) = loss_values(spec, pairs, 1.0);
     let (half, _) = loss_values(spec, pairs, 0.5);
     let (double, _) = loss_values(spec, pairs, 2.0);
@@ -378,6 +400,7 @@ fn box_row(spec: &BoxLossSpec, pairs: &[Pair], top: &[(u64, String)]) -> BoxLoss
         spearman_vs_1_minus_iou: spearman(&values, &one_minus_iou),
         scale_ratio_half: mean(&half) / base,
         scale_ratio_double: mean(&double) / base,
+        wise_mean,
     }
 }
 
@@ -428,6 +451,26 @@ fn cls_row(spec: &ClsLossSpec, ds: &Dataset, assigned: &Assigned) -> ClsLossRow 
             f64::NAN
         },
     }
+}
+
+/// What a reader needs to know about the newer losses of the table: the
+/// inputs they take beyond the two boxes, and the mean Wise-IoU used.
+fn box_loss_notes(rows: &[BoxLossRow]) -> String {
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| crate::losses::short_spec(&r.spec))
+        .collect();
+    let mut notes = crate::experiments::loss_caveats(names.iter().map(String::as_str));
+    for r in rows {
+        if let Some(m) = r.wise_mean {
+            notes.push(format!(
+                "With no training steps here, `{}` takes the mean over these pairs, {}.",
+                crate::losses::short_spec(&r.spec),
+                num(m)
+            ));
+        }
+    }
+    crate::report::markdown::bullets(&notes)
 }
 
 /// Computes the loss table of one dataset.
@@ -760,6 +803,7 @@ pub fn markdown(tables: &[LossTable]) -> String {
             bt.row(row);
         }
         out.push_str(&bt.render());
+        out.push_str(&box_loss_notes(&t.box_losses));
         if let Some(first) = t.box_losses.first().filter(|r| !r.by_category.is_empty()) {
             out.push_str(
                 "\nMean box loss for the most frequent categories (pairs in brackets):\n\n",

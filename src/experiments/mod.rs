@@ -303,6 +303,24 @@ pub fn run_all(
     plans.iter().map(|p| p.run(datasets, ctx)).collect()
 }
 
+/// The caveats ([`crate::losses::iou_recent::caveat`]) of the losses among
+/// `specs`, once per loss name, in order of first appearance.
+pub fn loss_caveats<'a>(specs: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for spec in specs {
+        let name = spec.split('(').next().unwrap_or(spec).trim();
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        if let Some(c) = crate::losses::iou_recent::caveat(name) {
+            out.push(c.to_string());
+        }
+    }
+    out
+}
+
 /// Collects problems into one input error (`Ok` when there are none).
 ///
 /// # Errors

@@ -139,6 +139,39 @@ pub enum WiseVersion {
     V3,
 }
 
+/// The newer losses the experiments run by default (loss table, regression):
+/// each at its authors' defaults, Inner- and Focaler-IoU over CIoU.
+pub const DEFAULT_SPECS: [&str; 6] = [
+    "wiou",
+    "mpdiou",
+    "inner_iou(base=ciou)",
+    "shape_iou",
+    "focaler_iou(base=ciou)",
+    "nwd",
+];
+
+/// What a report's reader must know about a loss of this module beyond its
+/// formula, for those that take more than the two boxes (by spec name).
+pub fn caveat(name: &str) -> Option<&'static str> {
+    match name {
+        "wiou" => Some(
+            "`wiou` v2 and v3 divide by a running mean of 1 − IoU over the training batches \
+             (`mean=running`; `mean=0.4` fixes it).",
+        ),
+        "mpdiou" => Some(
+            "`mpdiou` divides the corner distances by the image's W² + H² (each pair's own \
+             image), so it is scale-invariant only when boxes and image scale together.",
+        ),
+        "nwd" => Some(
+            "`nwd` is not scale-invariant: its constant C is in pixels and belongs to the \
+             dataset (12.8 px is the average object size of AI-TOD, the tiny-object set it was \
+             made for); on objects much larger than C it saturates near 1 and its gradient \
+             vanishes, so set `c` to a typical object size of your data.",
+        ),
+        _ => None,
+    }
+}
+
 /// `1 − I/U` with no eps (0/0 read as IoU 0): the IoU loss Wise-IoU scales
 /// and averages into its running mean.
 pub fn wise_iou_base(pred: [f64; 4], target: [f64; 4]) -> f64 {
@@ -202,13 +235,18 @@ fn siou_snippet_penalty<T: Float>(g: &Geometry<T>, var: Variant, eps: T) -> Dual
     } else {
         T::zero()
     };
-    let omega = |a: Dual4<T>, b: T| {
-        let b = Dual4::cst(b);
-        let w = (a - b).abs().div_or_zero(a.max(b));
-        (-(-w).exp() + one).powf(c(4.0))
-    };
-    let shape = omega(g.w, g.wg) + omega(g.h + h_eps, g.hg + h_eps);
+    let shape = shape_cost(g.w, g.wg, one) + shape_cost(g.h + h_eps, g.hg + h_eps, one);
     (distance + shape) * c(0.5)
+}
+
+/// One side's shape cost `(1 − e^{−ω})⁴`, `ω = k·|a − b|/max(a, b)` (0 when
+/// both sides are 0): SIoU's as the authors' snippets write it (k = 1) and
+/// Shape-IoU's (k its shape weight).
+#[inline(always)]
+fn shape_cost<T: Float>(a: Dual4<T>, b: T, k: T) -> Dual4<T> {
+    let b = Dual4::cst(b);
+    let w = ((a - b).abs() * k).div_or_zero(a.max(b));
+    (-(-w).exp() + T::one()).powf(c(4.0))
 }
 
 /// Wise-IoU v1/v2/v3 with the running mean `mean` of `L_IoU`.
@@ -308,12 +346,7 @@ pub(super) fn shape<T: Float>(pred: [T; 4], target: [T; 4], var: Variant, scale:
     };
     let c2 = g.cw.sq() + g.ch.sq();
     let distance = ratio(g.dx.sq() * hh + g.dy.sq() * ww, c2, eps);
-    let omega = |a: Dual4<T>, b: T, k: T| {
-        let b = Dual4::cst(b);
-        let w = ((a - b).abs() * k).div_or_zero(a.max(b));
-        (-(-w).exp() + one).powf(c(4.0))
-    };
-    let cost = omega(g.w, g.wg, hh) + omega(g.h, g.hg, ww);
+    let cost = shape_cost(g.w, g.wg, hh) + shape_cost(g.h, g.hg, ww);
     -g.iou + one + distance + cost * c(0.5)
 }
 

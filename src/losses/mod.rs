@@ -603,6 +603,40 @@ impl BoxLossSpec {
     }
 }
 
+/// A box-loss spec with every parameter at its default left out (the
+/// variant too): `inner_iou(ratio=0.75, base=ciou, variant=authors)` →
+/// `inner_iou(base=ciou)`, `ciou(variant=torchvision)` → `ciou`. For legends,
+/// where the canonical text is too long; text that is not a box-loss spec
+/// comes back as it is.
+pub fn short_spec(spec: &str) -> String {
+    let Ok((name, params)) = parse_call(spec) else {
+        return spec.to_string();
+    };
+    let Some(info) = REGISTRY.iter().find(|i| i.name == name) else {
+        return spec.to_string();
+    };
+    let same = |a: &str, b: &str| {
+        a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+    };
+    let kept: Vec<String> = params
+        .into_iter()
+        .filter(|(k, v)| {
+            let default = if k == "variant" {
+                info.variants.first().map(|d| d.name())
+            } else {
+                info.params.iter().find(|(p, _)| p == k).map(|(_, d)| *d)
+            };
+            !default.is_some_and(|d| same(d, v))
+        })
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if kept.is_empty() {
+        name
+    } else {
+        format!("{name}({})", kept.join(", "))
+    }
+}
+
 /// A box-regression loss: value and exact gradient with respect to the
 /// predicted box, for one pair or a batch, in `f32` or `f64`.
 pub trait BoxLoss: Sync {
@@ -963,6 +997,20 @@ pub fn grad_xyxy_to_cxcywh<T: Float>(g: [T; 4]) -> [T; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_specs_drop_the_defaults() {
+        let short = |s: &str| short_spec(&BoxLossSpec::parse(s, None).unwrap().canonical);
+        assert_eq!(short("ciou"), "ciou");
+        assert_eq!(short("ciou(variant=mmdet)"), "ciou(variant=mmdet)");
+        assert_eq!(short("inner_iou(base=ciou)"), "inner_iou(base=ciou)");
+        assert_eq!(
+            short("smooth_l1(beta=1, encoding=deltas)"),
+            "smooth_l1(encoding=deltas)"
+        );
+        assert_eq!(short("wiou(version=3, mean=0.5)"), "wiou(mean=0.5)");
+        assert_eq!(short_spec("ciou (authors)"), "ciou (authors)");
+    }
 
     #[test]
     fn specs_parse_with_defaults_and_reject_unknowns() {

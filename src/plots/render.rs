@@ -264,26 +264,42 @@ fn draw_marker<DB: DrawingBackend>(
     }
 }
 
-/// Draws the legend inside the plotting area `plot` (pixel ranges).
+/// The legend's box: padding, line sample, gap and row height (px).
+const LEGEND: (i32, i32, i32, i32) = (10, 44, 10, 26);
+
+/// The legend's width and height (px).
+fn legend_size<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+) -> Result<(i32, i32), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = (FAMILY, 16).into_font().color(&BLACK);
+    let (pad, sample, gap, row) = LEGEND;
+    let mut text_w = 0;
+    for s in &fig.series {
+        text_w = text_w.max(root.estimate_text_size(&s.label, &font)?.0 as i32);
+    }
+    Ok((
+        pad + sample + gap + text_w + pad,
+        pad + row * fig.series.len() as i32 + pad,
+    ))
+}
+
+/// Draws the legend inside the plotting area `plot` (pixel ranges), or
+/// beside it (`LegendAt::Outside`: just right of `plot`).
 fn draw_legend<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     plot: (std::ops::Range<i32>, std::ops::Range<i32>),
     fig: &Figure,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let font = (FAMILY, 16).into_font().color(&BLACK);
-    let (pad, sample, gap, row) = (10, 44, 10, 26);
-    let mut text_w = 0;
-    for s in &fig.series {
-        text_w = text_w.max(root.estimate_text_size(&s.label, &font)?.0 as i32);
-    }
-    let w = pad + sample + gap + text_w + pad;
-    let h = pad + row * fig.series.len() as i32 + pad;
+    let (pad, sample, gap, row) = LEGEND;
+    let (w, h) = legend_size(root, fig)?;
     let (xs, ys) = plot;
     let (x, y) = match fig.legend {
+        LegendAt::Outside => (xs.end + 16, ys.start),
         LegendAt::UpperRight => (xs.end - w - 12, ys.start + 12),
         LegendAt::UpperMiddle => ((xs.start + xs.end - w) / 2, ys.start + 12),
         LegendAt::LowerMiddle => ((xs.start + xs.end - w) / 2, ys.end - h - 12),
-        LegendAt::LowerRight => (xs.end - w - 12, ys.end - h - 12),
         LegendAt::UpperAt(f) => {
             let centre = xs.start as f64 + f * (xs.end - xs.start) as f64;
             (centre.round() as i32 - w / 2, ys.start + 12)
@@ -345,6 +361,13 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let body = draw_header(root, &fig.title, &fig.subtitle)?;
+    let body = match fig.legend {
+        LegendAt::Outside => {
+            let w = legend_size(root, fig)?.0 + 24;
+            body.split_horizontally(WIDTH as i32 - w).0
+        }
+        _ => body,
+    };
 
     let (x0, x1) = fig.x_range;
     let (y0, y1) = fig.y_range;

@@ -81,10 +81,11 @@ pub(crate) enum LegendAt {
     UpperMiddle,
     /// Bottom, centred.
     LowerMiddle,
-    /// Bottom right corner.
-    LowerRight,
     /// Top, centred on this fraction of the plot width.
     UpperAt(f64),
+    /// To the right of the plot, which narrows to make room (for many
+    /// series, which would hide the curves).
+    Outside,
 }
 
 /// Marker shapes.
@@ -127,17 +128,26 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(86, 180, 233),
 ];
 
-/// The style of the `k`-th series of a figure: each of the seven has its own
-/// colour, dash pattern and marker.
+/// The style of the `k`-th series of a figure: each of the first seven has
+/// its own colour, dash pattern and marker; the next seven take the colours
+/// again with other dashes and markers, so fourteen series stay apart.
 pub(crate) fn style(k: usize) -> Style {
-    let (dash, marker) = match k % PALETTE.len() {
-        0 => (None, Marker::None),
-        1 => (Some((14, 6)), Marker::Circle),
-        2 => (Some((6, 5)), Marker::Square),
-        3 => (Some((2, 4)), Marker::Triangle),
-        4 => (None, Marker::Diamond),
-        5 => (Some((10, 3)), Marker::Triangle),
-        _ => (Some((3, 3)), Marker::Square),
+    let first = k % (2 * PALETTE.len()) < PALETTE.len();
+    let (dash, marker) = match (first, k % PALETTE.len()) {
+        (true, 0) => (None, Marker::None),
+        (true, 1) => (Some((14, 6)), Marker::Circle),
+        (true, 2) => (Some((6, 5)), Marker::Square),
+        (true, 3) => (Some((2, 4)), Marker::Triangle),
+        (true, 4) => (None, Marker::Diamond),
+        (true, 5) => (Some((10, 3)), Marker::Triangle),
+        (true, _) => (Some((3, 3)), Marker::Square),
+        (false, 0) => (Some((8, 4)), Marker::Circle),
+        (false, 1) => (None, Marker::Square),
+        (false, 2) => (Some((2, 4)), Marker::Diamond),
+        (false, 3) => (None, Marker::Circle),
+        (false, 4) => (Some((10, 3)), Marker::Square),
+        (false, 5) => (Some((3, 3)), Marker::Diamond),
+        (false, _) => (None, Marker::Triangle),
     };
     Style {
         color: PALETTE[k % PALETTE.len()],

@@ -49,6 +49,19 @@ impl Table {
     }
 }
 
+/// A markdown bullet list of `items`, set off by blank lines; empty when
+/// there are none.
+pub fn bullets<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let list: String = items
+        .iter()
+        .map(|i| format!("- {}\n", i.as_ref()))
+        .collect();
+    format!("\n{list}\n")
+}
+
 /// A number for a table: integers without decimals, others with up to four
 /// significant decimals, `–` for NaN.
 pub fn num(x: f64) -> String {

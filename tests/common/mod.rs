@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod golden;
+
 /// Runs `detloss` with `args` in `cwd` (without `DETLOSS_DATA`); returns the
 /// exit code, stdout and stderr.
 pub fn detloss(args: &[&str], cwd: &Path) -> (i32, String, String) {

@@ -19,7 +19,7 @@
 //! [[regression]]
 //! datasets = ["voc2007-test"]        # labels (default: every dataset of the config)
 //! start = "anchors"                  # or "detections" (the dataset's results file)
-//! losses = ["iou", "giou", "diou", "ciou", "eiou", "siou", "smooth_l1(encoding=deltas)"]
+//! losses = ["iou", "giou", "diou", "ciou", "wiou", "smooth_l1(encoding=deltas)"]  # default: the IoU family, the newer losses, Smooth-L1
 //! steps = 200
 //! lr = [0.1, 0.01, 0.001]
 //! lr_until = [160, 180]
@@ -99,20 +99,16 @@ pub struct RegressionSection {
 fn default_start() -> String {
     "anchors".into()
 }
-/// The default losses: the IoU family of the DIoU paper's table, EIoU, SIoU
-/// and Smooth-L1 on Faster R-CNN deltas.
+/// The default losses: the IoU family of the DIoU paper's table, EIoU,
+/// SIoU, the newer losses of 2021–2024 (Wise-IoU v3, MPDIoU, Inner-CIoU,
+/// Shape-IoU, Focaler-CIoU, NWD) and Smooth-L1 on Faster R-CNN deltas.
 pub fn default_losses() -> Vec<String> {
-    [
-        "iou",
-        "giou",
-        "diou",
-        "ciou",
-        "eiou",
-        "siou",
-        "smooth_l1(encoding=deltas)",
-    ]
-    .map(String::from)
-    .to_vec()
+    ["iou", "giou", "diou", "ciou", "eiou", "siou"]
+        .iter()
+        .chain(&crate::losses::iou_recent::DEFAULT_SPECS)
+        .chain(&["smooth_l1(encoding=deltas)"])
+        .map(|s| s.to_string())
+        .collect()
 }
 fn default_checkpoints() -> Vec<usize> {
     vec![0, 10, 25, 50, 100, 200]
@@ -516,6 +512,7 @@ fn regress_dataset(ds: &Dataset, plan: &RunPlan, quiet: bool) -> Result<DatasetR
         let mut state: Vec<Xywh> = moving.iter().map(|&i| start.boxes[i]).collect();
         let mut checkpoints = Vec::new();
         let mut done = 0;
+        let mut running_mean = 1.0;
         for &cp in &plan.checkpoints {
             descent::descend_loss(
                 spec,
@@ -524,6 +521,7 @@ fn regress_dataset(ds: &Dataset, plan: &RunPlan, quiet: bool) -> Result<DatasetR
                 Some(&unit),
                 Some(&images),
                 &rates[done..cp],
+                Some(&mut running_mean),
             );
             done = cp;
             for (k, &i) in moving.iter().enumerate() {

@@ -100,6 +100,24 @@ pub fn markdown(ds: &[DatasetRegression]) -> String {
          deltas (stds 0.1, 0.1, 0.2, 0.2) have gradients about ten times larger per unit of error than the \
          IoU family and overshoot at η = 0.1, so their rows measure that mismatch, not their best.\n\n",
     );
+    let mut notes = crate::experiments::loss_caveats(
+        ds.iter()
+            .flat_map(|d| d.losses.iter().map(|l| l.spec.as_str())),
+    );
+    if ds
+        .iter()
+        .flat_map(|d| &d.losses)
+        .any(|l| l.spec.starts_with("wiou("))
+    {
+        notes.push(
+            "Here, as training keeps it, the running mean starts at 1 and is updated before every \
+             step with all of a run's boxes as the batch (momentum from the spec). Wise-IoU v3 \
+             gives boxes whose loss is far above that mean a small gradient, by design: in this \
+             regression they are the last to converge."
+                .into(),
+        );
+    }
+    out.push_str(crate::report::markdown::bullets(&notes).trim_start());
     out.push_str(
         "**Detector training (published, for reference).** Zheng et al. 2020, Table 1: YOLOv3 trained \
          on VOC 07+12 with each loss, VOC 2007 test (AP from the authors' DIoU-darknet README; AP75 as \
@@ -191,7 +209,7 @@ pub fn convergence_figure(d: &DatasetRegression) -> Result<Vec<ReportFile>> {
                 .map(|c| (c.step as f64, 100.0 * c.ap75.mean))
                 .collect();
             Series {
-                label: l.spec.clone(),
+                label: crate::losses::short_spec(&l.spec),
                 style: series_style(k),
                 markers: pts.clone(),
                 points: vec![pts],
@@ -223,7 +241,7 @@ pub fn convergence_figure(d: &DatasetRegression) -> Result<Vec<ReportFile>> {
         bands: Vec::new(),
         vlines: Vec::new(),
         notes: Vec::new(),
-        legend: LegendAt::LowerRight,
+        legend: LegendAt::Outside,
     };
     Ok(render_figure(&fig)?
         .into_iter()

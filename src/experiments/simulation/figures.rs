@@ -41,7 +41,7 @@ pub fn draw(s: &Simulation) -> Result<Vec<ReportFile>> {
                     .collect();
                 let every = (pts.len() / 8).max(1);
                 Series {
-                    label: l.spec.clone(),
+                    label: crate::losses::short_spec(&l.spec),
                     style: series_style(k),
                     markers: pts
                         .iter()
@@ -73,7 +73,7 @@ pub fn draw(s: &Simulation) -> Result<Vec<ReportFile>> {
             bands: Vec::new(),
             vlines: Vec::new(),
             notes: Vec::new(),
-            legend: LegendAt::UpperRight,
+            legend: LegendAt::Outside,
         };
         for (name, bytes) in render_figure(&fig)? {
             files.push((PathBuf::from("figures").join(name), bytes));

@@ -366,7 +366,14 @@ pub fn run_loss(
 ) -> Vec<f64> {
     match gradients {
         Gradients::Exact(specs) => {
-            descent::descend_loss(&specs[k], boxes, targets, None, None, rates)
+            let spec = &specs[k];
+            // MPDIoU's image: the canvas with the targets' centre in its
+            // middle (20 × 20 in the paper's setting).
+            let canvas = spec.uses_image_size().then(|| {
+                let c = targets.first().map_or([1.0, 1.0], |g| [g[0], g[1]]);
+                vec![c.map(|v| (2.0 * v).abs().max(1.0)); boxes.len()]
+            });
+            descent::descend_loss(spec, boxes, targets, None, canvas.as_deref(), rates, None)
         }
         Gradients::Authors(ls) => {
             let l = ls[k];
